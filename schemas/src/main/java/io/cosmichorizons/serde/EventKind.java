@@ -3,15 +3,17 @@ package io.cosmichorizons.serde;
 import io.cosmichorizons.events.AuditTrailEvent;
 import io.cosmichorizons.events.JobLifecycleEvent;
 import io.cosmichorizons.events.JobMetricsEvent;
+import io.cosmichorizons.events.NotificationPreference;
 import io.cosmichorizons.topics.Topics;
 import org.apache.avro.Schema;
 import org.apache.avro.specific.SpecificRecord;
 
-/** The three input contracts, with the field that must equal the Kafka key. */
+/** The input contracts, with the field that must equal the Kafka key. */
 public enum EventKind {
     LIFECYCLE(JobLifecycleEvent.class, JobLifecycleEvent.getClassSchema(), Topics.JOB_LIFECYCLE, "job_id"),
     METRICS(JobMetricsEvent.class, JobMetricsEvent.getClassSchema(), Topics.JOB_METRICS, "job_id"),
-    AUDIT_TRAIL(AuditTrailEvent.class, AuditTrailEvent.getClassSchema(), Topics.AUDIT_TRAIL, "resource_id");
+    AUDIT_TRAIL(AuditTrailEvent.class, AuditTrailEvent.getClassSchema(), Topics.AUDIT_TRAIL, "resource_id"),
+    PREFERENCES(NotificationPreference.class, NotificationPreference.getClassSchema(), Topics.NOTIFICATION_PREFERENCES, "user_id");
 
     private final Class<? extends SpecificRecord> recordClass;
     private final Schema schema;

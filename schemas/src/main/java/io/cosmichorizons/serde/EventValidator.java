@@ -7,6 +7,7 @@ import io.cosmichorizons.events.DeadLetterReason;
 import io.cosmichorizons.events.FailedDetails;
 import io.cosmichorizons.events.JobLifecycleEvent;
 import io.cosmichorizons.events.JobMetricsEvent;
+import io.cosmichorizons.events.NotificationPreference;
 import io.cosmichorizons.events.QueuedDetails;
 import io.cosmichorizons.events.RunningDetails;
 import io.cosmichorizons.events.SubmittedDetails;
@@ -48,6 +49,8 @@ public final class EventValidator {
             validateMetrics(m, referenceTimeMillis);
         } else if (record instanceof AuditTrailEvent a) {
             validateAudit(a, referenceTimeMillis);
+        } else if (record instanceof NotificationPreference p) {
+            required("user_id", p.getUserId());
         } else {
             throw new RejectedRecordException(DeadLetterReason.UNKNOWN_SCHEMA,
                     "Not an input event: " + record.getSchema().getFullName());

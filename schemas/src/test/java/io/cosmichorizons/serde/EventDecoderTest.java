@@ -30,7 +30,7 @@ class EventDecoderTest {
 
     static Stream<Arguments> everyInputEvent() {
         Stream<SpecificRecord> lifecycle = Arrays.stream(LifecycleEventType.values()).map(TestEvents::lifecycle);
-        return Stream.concat(lifecycle, Stream.of(TestEvents.metrics(), TestEvents.audit()))
+        return Stream.concat(lifecycle, Stream.of(TestEvents.metrics(), TestEvents.audit(), TestEvents.preference()))
                 .flatMap(e -> Stream.of(Arguments.of(e, "avro"), Arguments.of(e, "json")));
     }
 
@@ -103,8 +103,9 @@ class EventDecoderTest {
     void missingRequiredFieldInJson(EventKind kind) throws Exception {
         SpecificRecord event = sample(kind);
         ObjectNode json = jsonOf(event);
-        json.remove("event_id");
-        assertRejected(kind, kind.keyOf(event), MAPPER.writeValueAsBytes(json), DeadLetterReason.MISSING_FIELD, "'event_id'");
+        json.remove(kind.keyField());
+        assertRejected(kind, kind.keyOf(event), MAPPER.writeValueAsBytes(json), DeadLetterReason.MISSING_FIELD,
+                "'" + kind.keyField() + "'");
     }
 
     @Test
@@ -171,6 +172,7 @@ class EventDecoderTest {
             case LIFECYCLE -> TestEvents.lifecycle(LifecycleEventType.SUBMITTED);
             case METRICS -> TestEvents.metrics();
             case AUDIT_TRAIL -> TestEvents.audit();
+            case PREFERENCES -> TestEvents.preference();
         };
     }
 

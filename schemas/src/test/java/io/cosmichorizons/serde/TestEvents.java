@@ -8,6 +8,8 @@ import io.cosmichorizons.events.FailedDetails;
 import io.cosmichorizons.events.JobLifecycleEvent;
 import io.cosmichorizons.events.JobMetricsEvent;
 import io.cosmichorizons.events.LifecycleEventType;
+import io.cosmichorizons.events.NotificationChannel;
+import io.cosmichorizons.events.NotificationPreference;
 import io.cosmichorizons.events.QueuedDetails;
 import io.cosmichorizons.events.RunningDetails;
 import io.cosmichorizons.events.SubmittedDetails;
@@ -53,6 +55,15 @@ final class TestEvents {
                 .setIoWriteBytes(1L << 31)
                 .setExecutionTimeMs(600_000L)
                 .setGpuUtilizationPercent(null)
+                .build();
+    }
+
+    static NotificationPreference preference() {
+        return NotificationPreference.newBuilder()
+                .setUserId("job-1")
+                .setChannels(java.util.List.of(NotificationChannel.WEBSOCKET))
+                .setMuted(false)
+                .setUpdatedAt(T0)
                 .build();
     }
 
