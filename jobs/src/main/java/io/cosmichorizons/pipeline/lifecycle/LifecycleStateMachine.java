@@ -79,7 +79,7 @@ public class LifecycleStateMachine extends KeyedProcessFunction<String, InputEnv
     @Override
     public void processElement(InputEnvelope envelope, Context ctx, Collector<JobStatus> out) throws Exception {
         JobLifecycleEvent event = (JobLifecycleEvent) envelope.getEvent();
-        LifecycleState s = state.value();
+        LifecycleState s = load();
         if (s == null) {
             s = LifecycleState.newBuilder().setSeenEventIds(new ArrayList<>()).setBuffered(new ArrayList<>()).build();
             jobsInState++;
@@ -102,6 +102,19 @@ public class LifecycleStateMachine extends KeyedProcessFunction<String, InputEnv
             scheduleCleanup(s, ctx);
         }
         state.update(s);
+    }
+
+    /**
+     * Reads the state with mutable lists: after a restore (or from RocksDB) Avro hands back its own array type, whose
+     * remove() is unsupported.
+     */
+    private LifecycleState load() throws java.io.IOException {
+        LifecycleState s = state.value();
+        if (s != null) {
+            s.setSeenEventIds(new ArrayList<>(s.getSeenEventIds()));
+            s.setBuffered(new ArrayList<>(s.getBuffered()));
+        }
+        return s;
     }
 
     /** Applies, buffers, backfills or rejects one event. Returns whether the status changed. */
@@ -197,7 +210,7 @@ public class LifecycleStateMachine extends KeyedProcessFunction<String, InputEnv
 
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<JobStatus> out) throws Exception {
-        LifecycleState s = state.value();
+        LifecycleState s = load();
         if (s == null) {
             return;
         }
