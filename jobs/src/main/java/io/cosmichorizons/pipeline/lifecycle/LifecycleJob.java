@@ -13,6 +13,7 @@ import io.cosmichorizons.pipeline.io.DeadLetterRouting;
 import io.cosmichorizons.pipeline.io.KafkaInputs;
 import io.cosmichorizons.serde.EventKind;
 import java.util.List;
+import java.util.function.UnaryOperator;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.connector.source.Source;
@@ -52,6 +53,16 @@ public final class LifecycleJob {
     public static void defineWorkflow(StreamExecutionEnvironment env, LifecycleJobConfig config,
             Source<InputEnvelope, ?, ?> lifecycleSource, Source<InputEnvelope, ?, ?> preferencesSource,
             LifecycleSinks sinks) {
+        defineWorkflow(env, config, lifecycleSource, preferencesSource, sinks, UnaryOperator.identity());
+    }
+
+    /**
+     * As above, with {@code beforeStateMachine} applied to the accepted events first: the exactly-once tests put a
+     * failing operator there.
+     */
+    public static void defineWorkflow(StreamExecutionEnvironment env, LifecycleJobConfig config,
+            Source<InputEnvelope, ?, ?> lifecycleSource, Source<InputEnvelope, ?, ?> preferencesSource,
+            LifecycleSinks sinks, UnaryOperator<DataStream<InputEnvelope>> beforeStateMachine) {
         WatermarkStrategy<InputEnvelope> watermarks = WatermarkStrategy
                 .<InputEnvelope>forBoundedOutOfOrderness(config.outOfOrderness())
                 .withTimestampAssigner((e, kafkaTimestamp) -> eventTime(e))
@@ -63,7 +74,7 @@ public final class LifecycleJob {
                 .process(new DeadLetterRouting.SplitDeadLetters())
                 .uid("lifecycle-split-dead-letters").name("split dead letters");
 
-        SingleOutputStreamOperator<JobStatus> statuses = accepted
+        SingleOutputStreamOperator<JobStatus> statuses = beforeStateMachine.apply(accepted)
                 .keyBy(e -> ((JobLifecycleEvent) e.getEvent()).getJobId(), Types.STRING)
                 .process(new LifecycleStateMachine(config.stateMachine()), new AvroTypeInfo<>(JobStatus.class))
                 .uid("lifecycle-state-machine").name("lifecycle state machine");
