@@ -10,18 +10,29 @@ import java.time.Instant;
 
 /** Valid events in invalid places: what the generator's injection does not cover. */
 final class BadRecords {
+    private static final long ORPHAN_START = Instant.now().minusSeconds(3_600).toEpochMilli();
+
     private BadRecords() {}
 
     /** QUEUED, RUNNING, COMPLETED of a job whose SUBMITTED never comes. */
     static void publishOrphanedJob(TestStack stack, String jobId) throws Exception {
         try (EventPublisher publisher = publisher(stack)) {
-            long t = Instant.now().minusSeconds(3_600).toEpochMilli();
+            long t = ORPHAN_START;
             for (LifecycleEventType type : new LifecycleEventType[] {LifecycleEventType.QUEUED, LifecycleEventType.RUNNING,
                     LifecycleEventType.COMPLETED}) {
                 JobLifecycleEvent e = LifecycleEvents.event(jobId, type, 0);
                 e.setOccurredAt(Instant.ofEpochMilli(t += 60_000));
                 publisher.publish(e).get();
             }
+        }
+    }
+
+    /** The SUBMITTED that {@link #publishOrphanedJob} left out. */
+    static void publishSubmitted(TestStack stack, String jobId) throws Exception {
+        try (EventPublisher publisher = publisher(stack)) {
+            JobLifecycleEvent e = LifecycleEvents.event(jobId, LifecycleEventType.SUBMITTED, 0);
+            e.setOccurredAt(Instant.ofEpochMilli(ORPHAN_START));
+            publisher.publish(e).get();
         }
     }
 

@@ -12,6 +12,7 @@ import io.cosmichorizons.events.internal.InputEnvelope;
 import io.cosmichorizons.generator.GeneratorConfig;
 import io.cosmichorizons.generator.GroundTruth;
 import io.cosmichorizons.pipeline.config.PipelineEnvironment;
+import io.cosmichorizons.pipeline.io.DeadLetterReplay;
 import io.cosmichorizons.pipeline.io.KafkaInputs;
 import io.cosmichorizons.pipeline.testing.FailingMapper;
 import io.cosmichorizons.pipeline.testing.TestStack;
@@ -133,6 +134,37 @@ class LifecycleJobITCase {
             assertTrue(dl.getSource().getTopic().equals(stack.topic(Topics.JOB_LIFECYCLE)), dl::toString);
             assertTrue(dl.getMessage().length() > 10, dl::toString);
         }
+    }
+
+    /**
+     * A job whose SUBMITTED was lost: its other events expire as OUT_OF_ORDER_TIMEOUT. Once SUBMITTED is published,
+     * replaying those dead letters makes the job flow through to COMPLETED with one notification.
+     */
+    @Test
+    void repairedDeadLettersFlowThroughWhenReplayed() throws Exception {
+        TestStack stack = TestStack.create("lifecycle-replay");
+        BadRecords.publishOrphanedJob(stack, "repair-1");
+        runBounded(stack, UnaryOperator.identity());
+        List<DeadLetter> expired = stack.deadLetters();
+        assertEquals(List.of(DeadLetterReason.OUT_OF_ORDER_TIMEOUT, DeadLetterReason.OUT_OF_ORDER_TIMEOUT,
+                DeadLetterReason.OUT_OF_ORDER_TIMEOUT), expired.stream().map(DeadLetter::getReason).toList());
+
+        BadRecords.publishSubmitted(stack, "repair-1");
+        List<DeadLetter> selected = DeadLetterReplay.read(RealServices.bootstrapServers(), stack.topic(Topics.DEAD_LETTERS),
+                dl -> dl.getReason() == DeadLetterReason.OUT_OF_ORDER_TIMEOUT, new long[1]);
+        assertEquals(3, DeadLetterReplay.replay(RealServices.bootstrapServers(), selected, stack.topic(Topics.JOB_LIFECYCLE)));
+        runBounded(stack, UnaryOperator.identity());
+
+        try (Connection c = DriverManager.getConnection(stack.jdbcUrl); Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT status, version FROM job_status WHERE job_id = 'repair-1'")) {
+            assertTrue(rs.next());
+            assertEquals("COMPLETED", rs.getString(1));
+            assertEquals(4, rs.getInt(2));
+        }
+        List<Notification> notifications = TestStack.readAll(stack.topic(Topics.JOB_NOTIFICATIONS), Notification.class,
+                Notification.getClassSchema());
+        assertEquals(1, notifications.size());
+        assertEquals(3, stack.deadLetters().size(), "no new dead letters after the repair");
     }
 
     private void runBounded(TestStack stack, UnaryOperator<DataStream<InputEnvelope>> hook) throws Exception {

@@ -5,9 +5,9 @@ import io.cosmichorizons.generator.GeneratorConfig;
 import io.cosmichorizons.generator.GroundTruth;
 import io.cosmichorizons.generator.WorkloadGenerator;
 import io.cosmichorizons.pipeline.config.Settings;
-import io.cosmichorizons.pipeline.io.TopicReader;
 import io.cosmichorizons.pipeline.io.db.Migrations;
 import io.cosmichorizons.publisher.TopicNames;
+import io.cosmichorizons.publisher.TopicReader;
 import io.cosmichorizons.serde.AvroCodec;
 import io.cosmichorizons.serde.RejectedRecordException;
 import io.cosmichorizons.testbed.RealServices;
@@ -72,8 +72,6 @@ public final class TestStack {
                 .topics(inputs)
                 .jobs(jobs)
                 .seed(seed)
-                // In the past: brokers reject record timestamps more than an hour ahead (log.message.timestamp.after.max.ms).
-                .startTime(Instant.now().minus(Duration.ofDays(4)))
                 .submissionWindow(Duration.ofMinutes(60));
     }
 

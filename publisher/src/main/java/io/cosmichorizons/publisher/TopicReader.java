@@ -1,4 +1,4 @@
-package io.cosmichorizons.pipeline.io;
+package io.cosmichorizons.publisher;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -19,6 +19,10 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  */
 public final class TopicReader {
     private TopicReader() {}
+
+    public static List<ConsumerRecord<byte[], byte[]>> readAll(String bootstrapServers, String topic) {
+        return readAll(bootstrapServers, topic, Duration.ofSeconds(60));
+    }
 
     public static List<ConsumerRecord<byte[], byte[]>> readAll(String bootstrapServers, String topic, Duration timeout) {
         List<ConsumerRecord<byte[], byte[]>> all = new ArrayList<>();
