@@ -112,6 +112,9 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--data-dir", paramLabel = "DIR", description = "Keep Kafka, PostgreSQL and checkpoint data here (default: a temporary directory, deleted on exit)")
     Path dataDir;
 
+    @Option(names = "--slurm", description = "Feed the pipeline real sbatch jobs from a local single-node Slurm (deploy/slurm/local-slurm.sh) through the Slurm bridge, instead of the generator")
+    boolean slurm;
+
     private final List<AutoCloseable> toClose = new ArrayList<>();
     private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -175,6 +178,9 @@ public final class DemoCommand implements Callable<Integer> {
             jobIds.add(flink.submitJob(graph).get().getJobID());
             System.out.println("  submitted " + job.jobName());
         }
+        var dashboard = DashboardCommand.startForDemo(services.bootstrapServers(), services.jdbcUrl(), webUi, 8090);
+        toClose.add(dashboard);
+        System.out.println("Dashboard: " + dashboard.url());
 
         AtomicReference<GenerationProgress> progress = new AtomicReference<>();
         AtomicReference<Throwable> generatorFailure = new AtomicReference<>();
@@ -195,8 +201,13 @@ public final class DemoCommand implements Callable<Integer> {
             }
         }, "demo-generator");
         generator.setDaemon(true);
-        generator.start();
-        System.out.printf("Generator: %,d jobs at %,.0f records/s%n%n", jobs, rate);
+        SlurmDemo slurmDemo = slurm ? SlurmDemo.start(services.bootstrapServers(), data) : null;
+        if (slurmDemo != null) {
+            toClose.add(slurmDemo);
+        } else {
+            generator.start();
+            System.out.printf("Generator: %,d jobs at %,.0f records/s%n%n", jobs, rate);
+        }
 
         Duration limit = duration == null ? null : Settings.parseDuration(duration);
         Duration every = Settings.parseDuration(summaryEvery);
@@ -208,6 +219,9 @@ public final class DemoCommand implements Callable<Integer> {
                 return 0;
             }
             summary.print(Duration.between(started, Instant.now()), progress.get(), generatorFailure.get());
+            if (slurmDemo != null) {
+                System.out.println("       slurm " + slurmDemo.status());
+            }
             if (limit != null && Duration.between(started, Instant.now()).compareTo(limit) >= 0) {
                 System.out.println("\nDuration reached; stopping.");
                 summary.printFinal();

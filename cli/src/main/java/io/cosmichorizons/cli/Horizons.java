@@ -13,6 +13,13 @@ import picocli.CommandLine.Command;
                 DbCommand.class,
                 DlqCommand.class,
                 JobsCommand.class,
+                AuditCommand.class,
+                DashboardCommand.class,
+                ClusterCommand.class,
+                SubmitCommand.class,
+                StopJobCommand.class,
+                SqlCommand.class,
+                SlurmBridgeCommand.class,
                 CommandLine.HelpCommand.class
         },
         footer = {"", "Every command that touches Kafka or PostgreSQL honours KAFKA_BOOTSTRAP_SERVERS and JDBC_URL,",

@@ -42,6 +42,9 @@ public final class DeadLetterReplay {
     /**
      * Re-publishes each dead letter's original key, value and timestamp to {@code toTopic}, or to its source topic when
      * {@code toTopic} is null. Headers say where it was replayed from. Returns how many were sent.
+     *
+     * <p>Each source record is sent once, even when several jobs dead-lettered it (the lifecycle and audit jobs both
+     * read job-lifecycle, so a malformed record there has two dead letters).
      */
     public static int replay(String bootstrapServers, List<DeadLetter> deadLetters, String toTopic)
             throws InterruptedException, ExecutionException {
@@ -52,9 +55,10 @@ public final class DeadLetterReplay {
         int sent = 0;
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
             List<Future<?>> sends = new ArrayList<>();
+            java.util.Set<String> sentCoordinates = new java.util.HashSet<>();
             for (DeadLetter dl : deadLetters) {
                 var s = dl.getSource();
-                if (s.getValue() == null) {
+                if (s.getValue() == null || !sentCoordinates.add(s.getTopic() + "/" + s.getPartition() + "/" + s.getOffset())) {
                     continue;
                 }
                 RecordHeaders headers = new RecordHeaders();

@@ -1,0 +1,167 @@
+package io.cosmichorizons.pipeline.audit;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cosmichorizons.events.AuditRecord;
+import io.cosmichorizons.pipeline.audit.ledger.AuditEntries;
+import io.cosmichorizons.pipeline.audit.ledger.LedgerCrypto;
+import io.cosmichorizons.pipeline.audit.ledger.LedgerWriter;
+import io.cosmichorizons.testbed.RealServices;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The ledger table in real PostgreSQL: idempotent insert with fork detection (the sink's statement), append-only
+ * triggers, day partitions created on demand, and the SQL-level check agreeing with the Java hashing.
+ */
+@ExtendWith(RealServices.class)
+class LedgerStorageITCase {
+    private static LedgerFixture ledger;
+
+    @BeforeAll
+    static void populate() throws SQLException {
+        ledger = LedgerFixture.create("audit_storage")
+                .addJobs("store", 40, 3, Instant.now().minus(3, ChronoUnit.DAYS), 3_000);
+    }
+
+    private static AuditRecord entry(String chain, int seq) {
+        return ledger.chains.get(chain).get(seq);
+    }
+
+    private static long count(Connection c, String where) throws SQLException {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT count(*) FROM audit_events WHERE " + where)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    @Test
+    void anIdenticalReplayIsANoOpAndAForkIsRejected() throws Exception {
+        try (Connection c = DriverManager.getConnection(ledger.jdbcUrl)) {
+            long before = count(c, "true");
+            AuditRecord existing = entry("job-lifecycle/1", 5);
+            // The replay after a restore: the same entries again, through the sink's statement and binder.
+            LedgerWriter.write(c, List.of(existing, entry("job-lifecycle/1", 6), entry("audit-trail/2", 3)), 10);
+            assertEquals(before, count(c, "true"), "an identical replay adds nothing");
+
+            AuditRecord fork = AuditRecord.newBuilder(existing)
+                    .setPayload(existing.getPayload().replace("imaging", "forged"))
+                    .setHash(ByteBuffer.wrap(new LedgerCrypto().sha256("different".getBytes(StandardCharsets.UTF_8))))
+                    .build();
+            SQLException e = assertThrows(SQLException.class, () -> LedgerWriter.write(c, List.of(fork), 10));
+            assertTrue(String.valueOf(e.getMessage()).contains("fork")
+                    || String.valueOf(e.getNextException()).contains("fork"), e::getMessage);
+            assertEquals(before, count(c, "true"));
+            try (PreparedStatement ps = c.prepareStatement("SELECT hash FROM audit_events WHERE chain_id = ? AND seq = ?")) {
+                ps.setString(1, existing.getChainId());
+                ps.setLong(2, existing.getSeq());
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    assertArrayEquals(AuditEntries.bytes(existing.getHash()), rs.getBytes(1), "the first entry is kept");
+                }
+            }
+        }
+    }
+
+    @Test
+    void updatesDeletesAndTruncatesAreRejected() throws Exception {
+        try (Connection c = DriverManager.getConnection(ledger.jdbcUrl); Statement s = c.createStatement()) {
+            assertAppendOnly(() -> s.executeUpdate("UPDATE audit_events SET actor = 'mallory' WHERE seq = 3"));
+            assertAppendOnly(() -> s.executeUpdate("DELETE FROM audit_events WHERE seq = 3"));
+            assertAppendOnly(() -> s.executeUpdate("TRUNCATE audit_events"));
+            String partition;
+            try (ResultSet rs = s.executeQuery("SELECT partition_name FROM audit_partitions LIMIT 1")) {
+                rs.next();
+                partition = rs.getString(1);
+            }
+            assertAppendOnly(() -> s.executeUpdate("TRUNCATE " + partition));
+            assertAppendOnly(() -> s.executeUpdate("DELETE FROM " + partition));
+            assertAppendOnly(() -> s.executeUpdate("TRUNCATE audit_anchor_heads"));
+            SQLException e = assertThrows(SQLException.class,
+                    () -> s.executeQuery("SELECT audit_drop_partitions_before(current_date)"));
+            assertTrue(e.getMessage().contains("no retention anchor"), e.getMessage());
+            assertEquals(ledger.size(), count(c, "true"));
+        }
+    }
+
+    private static void assertAppendOnly(org.junit.jupiter.api.function.Executable change) {
+        SQLException e = assertThrows(SQLException.class, change);
+        assertTrue(e.getMessage().contains("append-only"), e.getMessage());
+    }
+
+    @Test
+    void dayPartitionsAreCreatedAheadAsEntriesArrive() throws Exception {
+        try (Connection c = DriverManager.getConnection(ledger.jdbcUrl); Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT day, (SELECT count(*) FROM audit_events e "
+                        + "WHERE e.chain_time >= p.day AND e.chain_time < p.day + 1) FROM audit_partitions p ORDER BY day")) {
+            List<String> days = new ArrayList<>();
+            long rows = 0;
+            while (rs.next()) {
+                days.add(rs.getString(1));
+                rows += rs.getLong(2);
+            }
+            assertEquals(ledger.size(), rows, "every entry sits in a day partition");
+            java.util.TreeSet<String> entryDays = new java.util.TreeSet<>();
+            ledger.chains.values().forEach(chain -> chain.forEach(r -> entryDays.add(
+                    java.time.LocalDate.ofInstant(r.getChainTime(), java.time.ZoneOffset.UTC).toString())));
+            entryDays.add(java.time.LocalDate.parse(entryDays.last()).plusDays(1).toString());
+            assertEquals(List.copyOf(entryDays), days, "the entries' days and the day after the last");
+        }
+    }
+
+    @Test
+    void theSqlLevelCheckAgreesWithTheJavaHashing() throws Exception {
+        try (Connection c = DriverManager.getConnection(ledger.jdbcUrl); Statement s = c.createStatement()) {
+            // RFC 4231 test case 2 for the SQL HMAC.
+            try (ResultSet rs = s.executeQuery("SELECT encode(audit_hmac_sha256(convert_to('Jefe', 'UTF8'), "
+                    + "convert_to('what do ya want for nothing?', 'UTF8')), 'hex')")) {
+                rs.next();
+                assertEquals("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843", rs.getString(1));
+            }
+            AuditRecord r = entry("audit-trail/0", 2);
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT audit_canonical(e) FROM audit_events e WHERE chain_id = ? AND seq = ?")) {
+                ps.setString(1, r.getChainId());
+                ps.setLong(2, r.getSeq());
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    assertEquals(new String(AuditEntries.canonicalBytes(r), StandardCharsets.UTF_8),
+                            new String(rs.getBytes(1), StandardCharsets.UTF_8));
+                }
+            }
+            String key = HexFormat.of().formatHex(LedgerFixture.MAC_KEY.key());
+            int chains = 0;
+            try (ResultSet rs = s.executeQuery("SELECT chain_id, entries, first_broken_seq, problem "
+                    + "FROM audit_verify(decode('" + key + "', 'hex'))")) {
+                while (rs.next()) {
+                    chains++;
+                    assertEquals(ledger.chains.get(rs.getString(1)).size(), rs.getLong(2));
+                    assertNull(rs.getObject(3), () -> "unexpected problem");
+                }
+            }
+            assertEquals(ledger.chains.size(), chains);
+        }
+        assertTrue(ledger.verify().clean());
+        Map<String, List<AuditRecord>> none = Map.of();
+        assertTrue(none.isEmpty());
+    }
+}
