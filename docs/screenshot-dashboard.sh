@@ -4,13 +4,15 @@
 #   docs/screenshot-dashboard.sh            # runs the demo, waits until the page has data, photographs it, stops
 #   docs/screenshot-dashboard.sh URL        # photographs a dashboard that is already running
 #
-# Needs headless Chromium (Debian: apt-get install -y chromium), curl and python3. Environment: CHROMIUM (browser binary),
-# SETTLE_JOBS (finished jobs to wait for before the picture, default 400), OUT (output file).
+# Needs Chromium and chromedriver (Debian: apt-get install -y chromium chromium-driver), curl and python3. Environment:
+# CHROMIUM, CHROMEDRIVER (binaries), SETTLE_JOBS (finished jobs to wait for before the picture, default 400), OUT.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="${OUT:-$ROOT/docs/img/dashboard.png}"
-CHROMIUM="${CHROMIUM:-$(command -v chromium || command -v chromium-browser || command -v google-chrome || true)}"
-[[ -x "$CHROMIUM" ]] || { echo "No Chromium found: apt-get install -y chromium, or set CHROMIUM" >&2; exit 1; }
+CHROMIUM="${CHROMIUM:-$(command -v chromium || command -v chromium-browser || true)}"
+CHROMEDRIVER="${CHROMEDRIVER:-$(command -v chromedriver || true)}"
+[[ -x "$CHROMIUM" && -x "$CHROMEDRIVER" ]] \
+  || { echo "Needs chromium and chromedriver: apt-get install -y chromium chromium-driver (or set CHROMIUM, CHROMEDRIVER)" >&2; exit 1; }
 command -v curl >/dev/null || { echo "curl is needed" >&2; exit 1; }
 
 url="${1:-}"
@@ -55,9 +57,39 @@ sys.exit(0 if done >= int(sys.argv[1]) and s["series"]["times"] and s["notificat
 fi
 
 mkdir -p "$(dirname "$OUT")"
-# --virtual-time-budget lets the page receive its first event (the snapshot) and draw before the picture is taken.
-"$CHROMIUM" --headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage --hide-scrollbars --no-first-run \
-  --disable-background-networking --disable-component-update --disable-sync --user-data-dir="$workdir/profile" \
-  --window-size=1400,1500 --virtual-time-budget=4000 --screenshot="$OUT" "$url" 2>"$workdir/chromium.log" \
-  || { cat "$workdir/chromium.log" >&2; exit 1; }
+# The page never finishes loading (its event stream stays open), so a plain `chromium --screenshot` would photograph it
+# before the first event arrives. chromedriver's W3C API lets the script wait until the page has drawn its data.
+port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+"$CHROMEDRIVER" --port="$port" > "$workdir/chromedriver.log" 2>&1 &
+driver=$!
+trap 'kill "$driver" 2>/dev/null || true; cleanup' EXIT
+wait_for 30 curl -fs "http://127.0.0.1:$port/status" -o /dev/null
+webdriver() {
+  local request=(-fsS -X "$1" -H 'Content-Type: application/json' "http://127.0.0.1:$port$2")
+  if [[ $# -ge 3 ]]; then request+=(-d "$3"); fi
+  curl "${request[@]}"
+}
+session="$(webdriver POST /session "$(python3 -c '
+import json, sys
+print(json.dumps({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {
+    "binary": sys.argv[1],
+    "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--hide-scrollbars",
+             "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             "--user-data-dir=" + sys.argv[2], "--window-size=1400,1400"]}}}}))' "$CHROMIUM" "$workdir/profile")" \
+  | python3 -c 'import json, sys; print(json.load(sys.stdin)["value"]["sessionId"])')"
+webdriver POST "/session/$session/url" "{\"url\": \"$url\"}" > /dev/null
+drawn() {
+  webdriver POST "/session/$session/execute/sync" '{"args": [], "script": "return !!document.body.getAttribute(\"data-snapshots\") && document.querySelectorAll(\"#chart-depth canvas, #chart-wait canvas\").length === 2 && document.querySelectorAll(\"#notifications li\").length > 0;"}' \
+    | grep -q '"value":true'
+}
+wait_for 30 drawn || { echo "The page did not draw its data within 30 s" >&2; exit 1; }
+# The whole page, not only the first screen: make the window as tall as the page (plus the window's frame).
+height="$(webdriver POST "/session/$session/execute/sync" '{"args": [], "script": "return document.documentElement.scrollHeight + window.outerHeight - window.innerHeight;"}' \
+  | python3 -c 'import json, sys; print(json.load(sys.stdin)["value"])')"
+webdriver POST "/session/$session/window/rect" "{\"width\": 1400, \"height\": $height}" > /dev/null
+sleep 2   # the charts follow the new size, and one more round of live updates arrives
+webdriver GET "/session/$session/screenshot" | python3 -c '
+import base64, json, sys
+open(sys.argv[1], "wb").write(base64.b64decode(json.load(sys.stdin)["value"]))' "$OUT"
+webdriver DELETE "/session/$session" > /dev/null || true
 echo "Saved $OUT"

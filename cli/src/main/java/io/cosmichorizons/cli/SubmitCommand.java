@@ -59,6 +59,7 @@ public final class SubmitCommand implements Callable<Integer> {
         List<PipelineJob> jobs = JobSubmitter.resolve(names);
         LocalCluster cluster = ClusterCommand.localCluster();
         FlinkRestClient rest = new FlinkRestClient(flinkUrl != null ? flinkUrl : cluster.restUrl());
+        rest.overview(); // fails first, and clearly, when no cluster answers
         Map<String, String> settings = new LinkedHashMap<>();
         settings.put(Settings.KAFKA_BOOTSTRAP_SERVERS, services.bootstrapServers);
         settings.put(Settings.JDBC_URL, services.jdbcUrl);

@@ -158,7 +158,9 @@ public final class JobSubmitter {
         }
         Optional<JobHistory.Entry> last = history.lastSubmission(job.name());
         if (last.isEmpty()) {
-            return Optional.empty();
+            // Not submitted from here (another machine, the Web UI, flink run): the JobManager may still know it.
+            return rest.latestJobNamed(job.jobName()).filter(FlinkRestClient.JobSummary::isGloballyTerminal)
+                    .flatMap(j -> newestSnapshotKnownTo(j.id()));
         }
         String jobId = last.get().jobId();
         try {
@@ -170,6 +172,20 @@ public final class JobSubmitter {
             // The JobManager does not know the job (any more): look on disk.
         }
         return Optional.ofNullable(checkpointDirectory).flatMap(dir -> newestRetainedCheckpoint(dir.resolve(jobId)));
+    }
+
+    /** The newer of the job's latest completed checkpoint and latest savepoint, as its JobManager reports them. */
+    private Optional<String> newestSnapshotKnownTo(String jobId) {
+        JsonNode latest = rest.checkpoints(jobId).path("latest");
+        JsonNode best = null;
+        for (String kind : List.of("completed", "savepoint")) {
+            JsonNode c = latest.path(kind);
+            if (c.hasNonNull("external_path") && !c.path("discarded").asBoolean(false)
+                    && (best == null || c.path("id").asLong() > best.path("id").asLong())) {
+                best = c;
+            }
+        }
+        return Optional.ofNullable(best).map(c -> c.path("external_path").asText());
     }
 
     private Path checkpointDirectory;

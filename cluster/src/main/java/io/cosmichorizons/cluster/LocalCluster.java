@@ -158,6 +158,7 @@ public final class LocalCluster {
                     + ", " + restUrl() + "); stop it first with bin/horizons cluster stop");
         }
         liveProcesses().forEach(p -> kill(p.handle())); // stray TaskManagers of a crashed JobManager
+        deletePidFiles(); // and the pid files of processes that died without `cluster stop`
         prepare();
         ClusterConfig config = config();
         for (String key : List.of(ClusterConfig.REST_PORT, "jobmanager.rpc.port", "blob.server.port")) {

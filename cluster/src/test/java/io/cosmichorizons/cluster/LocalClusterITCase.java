@@ -177,8 +177,11 @@ class LocalClusterITCase {
         }
         assertTrue(text.contains("last checkpoint #"), text);
         assertTrue(text.contains("lag (Flink pendingRecords)"), () -> text + "\nSource metrics: " + sourceMetricIds(second));
-        assertTrue(text.contains("lag (Kafka committed offsets): " + stack.prefix + "lifecycle"), text);
-        assertTrue(prometheusScrape().contains("eventsIn"), "Prometheus reporter serves the jobs' metrics");
+        // One line lists every consumer group, in no particular order.
+        assertTrue(text.contains("lag (Kafka committed offsets): ") && text.contains(stack.prefix + "lifecycle "), text);
+        String scrape = prometheusScrape();
+        assertTrue(scrape.contains("eventsIn"), "Prometheus reporter serves the jobs' metrics");
+        assertEquals(List.of(), alertRuleMetricsNotServed(scrape), "metrics of deploy/prometheus/cluster-alerts.yml");
         assertEquals(0, restarts(second), "restarts of the resubmitted jobs");
     }
 
@@ -316,6 +319,25 @@ class LocalClusterITCase {
         }
         String log = fetch(rest.baseUrl() + "/jobmanager/log");
         assertTrue(log.contains("StandaloneSessionClusterEntrypoint"), "the JobManager log is served");
+    }
+
+    /** The flink_* metrics that the cluster's alert rules use but the cluster's Prometheus endpoints do not serve. */
+    @SuppressWarnings("unchecked")
+    private static List<String> alertRuleMetricsNotServed(String scrape) throws Exception {
+        Map<String, Object> rules = (Map<String, Object>) new org.yaml.snakeyaml.Yaml().load(
+                Files.readString(FlinkRuntime.home().resolve("deploy/prometheus/cluster-alerts.yml")));
+        java.util.Set<String> missing = new java.util.TreeSet<>();
+        for (Map<String, Object> group : (List<Map<String, Object>>) rules.get("groups")) {
+            for (Map<String, Object> rule : (List<Map<String, Object>>) group.get("rules")) {
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile("flink_\\w+").matcher((String) rule.get("expr"));
+                while (m.find()) {
+                    if (!java.util.regex.Pattern.compile("(?m)^" + m.group() + "[{ ]").matcher(scrape).find()) {
+                        missing.add(m.group());
+                    }
+                }
+            }
+        }
+        return List.copyOf(missing);
     }
 
     private static String prometheusScrape() {

@@ -202,6 +202,14 @@
 
   var plots = { depth: null, wait: null, key: null };
 
+  /** Axis labels in UTC, 24-hour, with the date under the first one (the rest of the page shows UTC too). */
+  function timeLabels(u, splits) {
+    return splits.map(function (v, i) {
+      var t = fmtTime(v * 1000);
+      return i === 0 ? t.slice(11, 16) + '\n' + t.slice(0, 10) : t.slice(11, 16);
+    });
+  }
+
   function makePlot(target, systems, data, unit) {
     var width = Math.max(280, target.clientWidth || 480);
     var opts = {
@@ -225,7 +233,7 @@
           }
         };
       })),
-      axes: [{}, { size: 56 }]
+      axes: [{ values: timeLabels }, { size: 56 }]
     };
     return new uPlot(opts, data, target);
   }
@@ -282,7 +290,7 @@
   function subjectCell(a) {
     return el('td', { className: 'subject' }, [
       el('span', { text: a.subject }),
-      a.hpcSystem ? el('span', { className: 'muted', text: ' · ' + a.hpcSystem }) : null
+      a.hpcSystem && a.hpcSystem !== a.subject ? el('span', { className: 'muted', text: ' · ' + a.hpcSystem }) : null
     ]);
   }
 

@@ -448,10 +448,12 @@ public final class LedgerVerifier {
         private final Map<String, Map<Long, byte[]>> anchored;
         private final CanonicalRecord canonical = new CanonicalRecord();
         private final LedgerCrypto crypto = new LedgerCrypto();
+        private final KeyLookup keys;
 
         RunScan(Options options, Map<String, Map<Long, byte[]>> anchored) {
             this.options = options;
             this.anchored = anchored;
+            this.keys = new KeyLookup(options.macKeys());
         }
 
         List<Run> run(Connection c, ScanUnit unit) throws SQLException {
@@ -491,16 +493,16 @@ public final class LedgerVerifier {
                             run.ok = false;
                             continue;
                         }
-                        long chainTime = rs.getTimestamp(3).getTime();
+                        long chainTime = millis(rs, 3);
                         canonical.entry(chainBytes, seq, chainTime, rs.getBytes(4), rs.getLong(5),
-                                rs.getTimestamp(6).getTime(), rs.getBytes(7), rs.getBytes(8), rs.getBytes(9),
-                                rs.getBytes(10), rs.getBytes(11), rs.getTimestamp(12).getTime(), rs.getBytes(13));
+                                millis(rs, 6), rs.getBytes(7), rs.getBytes(8), rs.getBytes(9),
+                                rs.getBytes(10), rs.getBytes(11), millis(rs, 12), rs.getBytes(13));
                         if (!Arrays.equals(crypto.hash(prevHash, canonical), hash)) {
                             run.ok = false;
                             continue;
                         }
                         if (options.checkMacs()) {
-                            byte[] key = options.macKeys().get(rs.getString(17));
+                            byte[] key = keys.key(rs.getBytes(17));
                             if (key == null || !LedgerCrypto.same(crypto.mac(key, hash), rs.getBytes(16))) {
                                 run.ok = false;
                                 continue;
@@ -658,9 +660,11 @@ public final class LedgerVerifier {
         private final Options options;
         private final CanonicalRecord canonical = new CanonicalRecord();
         private final LedgerCrypto crypto = new LedgerCrypto();
+        private final KeyLookup keys;
 
         ChainCheck(Options options) {
             this.options = options;
+            this.keys = new KeyLookup(options.macKeys());
         }
 
         ChainResult run(Connection c, String chainId, Anchor.Head start, Anchor.Head cut, List<Anchor> anchors)
@@ -707,23 +711,23 @@ public final class LedgerVerifier {
                 ps.setLong(2, fromAnchor ? start.seq() : startSeq);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
-                        entries++;
                         long seq = rs.getLong(1);
-                        long chainTime = rs.getTimestamp(2).getTime();
+                        long chainTime = millis(rs, 2);
                         long sourceOffset = rs.getLong(4);
                         byte[] prevHash = rs.getBytes(13);
                         byte[] hash = rs.getBytes(14);
                         if (fromAnchor && seq == start.seq()) {
                             anchorHeadSeen = true;
                             canonical.entry(chainIdBytes, seq, chainTime, rs.getBytes(3), sourceOffset,
-                                    rs.getTimestamp(5).getTime(), rs.getBytes(6), rs.getBytes(7), rs.getBytes(8),
-                                    rs.getBytes(9), rs.getBytes(10), rs.getTimestamp(11).getTime(), rs.getBytes(12));
+                                    millis(rs, 5), rs.getBytes(6), rs.getBytes(7), rs.getBytes(8),
+                                    rs.getBytes(9), rs.getBytes(10), millis(rs, 11), rs.getBytes(12));
                             if (!Arrays.equals(hash, start.hash()) || !Arrays.equals(crypto.hash(prevHash, canonical), hash)) {
                                 report(new Problem(Kind.ANCHOR_HEAD_MISMATCH, chainId, seq, null,
                                         "the anchored head entry was changed"));
                             }
                             continue;
                         }
+                        entries++;
                         if (seq < expected) {
                             report(new Problem(Kind.DUPLICATE_SEQ, chainId, seq, null,
                                     "another entry with this seq came first"));
@@ -737,18 +741,17 @@ public final class LedgerVerifier {
                                     + ", previous entry's hash " + shortHex(prev)));
                         }
                         canonical.entry(chainIdBytes, seq, chainTime, rs.getBytes(3), sourceOffset,
-                                rs.getTimestamp(5).getTime(), rs.getBytes(6), rs.getBytes(7), rs.getBytes(8),
-                                rs.getBytes(9), rs.getBytes(10), rs.getTimestamp(11).getTime(), rs.getBytes(12));
+                                millis(rs, 5), rs.getBytes(6), rs.getBytes(7), rs.getBytes(8),
+                                rs.getBytes(9), rs.getBytes(10), millis(rs, 11), rs.getBytes(12));
                         if (!Arrays.equals(crypto.hash(prevHash, canonical), hash)) {
                             report(new Problem(Kind.HASH_MISMATCH, chainId, seq, null, "stored " + shortHex(hash)));
                         }
                         if (options.checkMacs()) {
-                            String keyId = rs.getString(16);
-                            byte[] key = options.macKeys().get(keyId);
+                            byte[] key = keys.key(rs.getBytes(16));
                             if (key == null) {
-                                report(new Problem(Kind.UNKNOWN_MAC_KEY, chainId, seq, null, "key id " + keyId));
+                                report(new Problem(Kind.UNKNOWN_MAC_KEY, chainId, seq, null, "key id " + keys.lastName()));
                             } else if (!LedgerCrypto.same(crypto.mac(key, hash), rs.getBytes(15))) {
-                                report(new Problem(Kind.MAC_MISMATCH, chainId, seq, null, "key id " + keyId));
+                                report(new Problem(Kind.MAC_MISMATCH, chainId, seq, null, "key id " + keys.lastName()));
                             }
                         }
                         List<long[]> anchorsHere = anchored.remove(seq);
@@ -798,6 +801,49 @@ public final class LedgerVerifier {
             if (problems.size() < MAX_PROBLEMS_PER_CHAIN) {
                 problems.add(p);
             }
+        }
+    }
+
+    private static final long POSTGRES_EPOCH_MILLIS = 946_684_800_000L; // 2000-01-01T00:00:00Z
+
+    /**
+     * Epoch milliseconds of a timestamptz column. With binary transfer the value is PostgreSQL's int64 microseconds
+     * since 2000-01-01; decoding it directly saves a Timestamp and a Calendar per value.
+     */
+    static long millis(ResultSet rs, int column) throws SQLException {
+        byte[] raw = rs.getBytes(column);
+        if (raw != null && raw.length == 8) {
+            long micros = ((raw[0] & 0xffL) << 56) | ((raw[1] & 0xffL) << 48) | ((raw[2] & 0xffL) << 40)
+                    | ((raw[3] & 0xffL) << 32) | ((raw[4] & 0xffL) << 24) | ((raw[5] & 0xffL) << 16)
+                    | ((raw[6] & 0xffL) << 8) | (raw[7] & 0xffL);
+            return Math.floorDiv(micros, 1000) + POSTGRES_EPOCH_MILLIS;
+        }
+        return rs.getTimestamp(column).getTime();
+    }
+
+    /** MAC keys looked up by the raw key_id bytes, remembering the last one (entries mostly share one key). */
+    static final class KeyLookup {
+        private final Map<String, byte[]> keys;
+        private byte[] lastId;
+        private byte[] lastKey;
+        private String lastName;
+
+        KeyLookup(Map<String, byte[]> keys) {
+            this.keys = keys;
+        }
+
+        /** The key for this id, or null when unknown. */
+        byte[] key(byte[] id) {
+            if (lastId == null || !Arrays.equals(id, lastId)) {
+                lastId = id;
+                lastName = new String(id, StandardCharsets.UTF_8);
+                lastKey = keys.get(lastName);
+            }
+            return lastKey;
+        }
+
+        String lastName() {
+            return lastName;
         }
     }
 
