@@ -66,7 +66,7 @@ public final class AuditCommand {
         @Option(names = "--skip-macs", description = "Do not check MACs (the verdict says so)")
         boolean skipMacs;
 
-        @Option(names = "--threads", defaultValue = "0", description = "Parallel database connections (default: CPU count, at most 4)")
+        @Option(names = "--threads", defaultValue = "0", description = "Parallel database connections (default: CPU count + 1, at most 4)")
         int threads;
 
         LedgerVerifier.Options options(Path signingKey) throws IOException {
@@ -410,8 +410,11 @@ public final class AuditCommand {
         @Option(names = "--chains", defaultValue = "24", description = "Chains (default ${DEFAULT-VALUE}: 12 + 12 partitions)")
         int chains;
 
-        @Option(names = "--threads", defaultValue = "0", description = "Verifier connections (default: CPU count, at most 4)")
+        @Option(names = "--threads", defaultValue = "0", description = "Verifier connections (default: CPU count + 1, at most 4)")
         int threads;
+
+        @Option(names = "--repeat", defaultValue = "3", description = "Verification runs; the figure is their median (default ${DEFAULT-VALUE})")
+        int repeat;
 
         @Option(names = "--embedded-postgres", description = "Start a throwaway embedded PostgreSQL")
         boolean embedded;
@@ -431,14 +434,13 @@ public final class AuditCommand {
                 String url = JdbcUrls.withDatabase(serverUrl, name);
                 try {
                     Migrations.migrate(url, line -> {});
-                    int n = threads > 0 ? threads : Math.min(4, Runtime.getRuntime().availableProcessors());
-                    System.out.printf("Benchmark database %s; %,d entries over %d chains; %d verifier connection(s); %d CPUs%n",
-                            name, rows, chains, n, Runtime.getRuntime().availableProcessors());
-                    VerifyBenchmark.Result r = VerifyBenchmark.run(url, rows, chains, n, System.out::println);
+                    System.out.printf("Benchmark database %s; %,d entries over %d chains; %d CPUs%n",
+                            name, rows, chains, Runtime.getRuntime().availableProcessors());
+                    VerifyBenchmark.Result r = VerifyBenchmark.run(url, rows, chains, threads, repeat, System.out::println);
                     System.out.print(r.verification().render());
-                    System.out.printf(Locale.ROOT, "RESULT verified %,d entries in %.2f s: %,.0f entries/s%n",
-                            r.verification().entries(), r.verification().elapsed().toNanos() / 1e9, r.rowsPerSecond());
-                    return r.verification().clean() ? 0 : 1;
+                    System.out.printf(Locale.ROOT, "RESULT verified %,d entries: median %,.0f entries/s over %d run(s)%n",
+                            r.verification().entries(), r.rowsPerSecond(), r.runs().size());
+                    return r.clean() ? 0 : 1;
                 } finally {
                     if (!keep) {
                         try (Connection c = DriverManager.getConnection(serverUrl); Statement s = c.createStatement()) {

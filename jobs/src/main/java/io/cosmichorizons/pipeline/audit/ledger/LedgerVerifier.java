@@ -107,8 +107,9 @@ public final class LedgerVerifier {
         public static Options of(List<MacKey> macKeys, List<PublicKey> anchorKeys) {
             Map<String, byte[]> byId = new HashMap<>();
             macKeys.forEach(k -> byId.put(k.id(), k.key()));
+            // One connection more than cores: while one waits for PostgreSQL, another hashes.
             return new Options(byId, true, anchorKeys, null, null, null, false,
-                    Math.min(4, Runtime.getRuntime().availableProcessors()));
+                    Math.min(4, Runtime.getRuntime().availableProcessors() + 1));
         }
 
         public Options withChain(String chain) {

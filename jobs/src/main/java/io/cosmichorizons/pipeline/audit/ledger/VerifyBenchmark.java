@@ -33,14 +33,24 @@ import org.postgresql.copy.CopyIn;
 public final class VerifyBenchmark {
     private VerifyBenchmark() {}
 
-    /** What was measured. */
-    public record Result(long rows, int chains, Duration load, LedgerVerifier.Report verification) {
+    /** What was measured: one verification per repetition; the figure is their median. */
+    public record Result(long rows, int chains, Duration load, List<LedgerVerifier.Report> runs) {
+        public LedgerVerifier.Report verification() {
+            return runs.get(runs.size() - 1);
+        }
+
+        /** The median throughput of the runs, in entries per second. */
         public double rowsPerSecond() {
-            return verification.entriesPerSecond();
+            double[] rates = runs.stream().mapToDouble(LedgerVerifier.Report::entriesPerSecond).sorted().toArray();
+            return rates[rates.length / 2];
+        }
+
+        public boolean clean() {
+            return runs.stream().allMatch(LedgerVerifier.Report::clean);
         }
     }
 
-    public static Result run(String jdbcUrl, long rows, int chains, int threads, Consumer<String> log)
+    public static Result run(String jdbcUrl, long rows, int chains, int threads, int repeat, Consumer<String> log)
             throws SQLException, InterruptedException {
         MacKey key = MacKey.of("bench", "YmVuY2htYXJrIE1BQyBrZXkgKG5vdCBhIHNlY3JldCk=");
         long t0 = System.nanoTime();
@@ -55,10 +65,19 @@ public final class VerifyBenchmark {
                 log.accept("Average payload " + rs.getInt(1) + " bytes; table " + rs.getString(2) + " (without indexes)");
             }
         }
-        log.accept("Verifying (hashes, links, MACs) ...");
-        LedgerVerifier.Options options = LedgerVerifier.Options.of(List.of(key), List.of()).withThreads(threads);
-        LedgerVerifier.Report report = new LedgerVerifier(jdbcUrl, options).verify();
-        return new Result(rows, chains, load, report);
+        LedgerVerifier.Options options = LedgerVerifier.Options.of(List.of(key), List.of());
+        if (threads > 0) {
+            options = options.withThreads(threads);
+        }
+        List<LedgerVerifier.Report> runs = new ArrayList<>();
+        for (int i = 1; i <= Math.max(1, repeat); i++) {
+            LedgerVerifier.Report report = new LedgerVerifier(jdbcUrl, options).verify();
+            log.accept(String.format("Verification %d (hashes, links, MACs; %d connections): %s, %,d entries in %.2f s = %,.0f entries/s",
+                    i, options.threads(), report.clean() ? "CLEAN" : "BROKEN", report.entries(),
+                    report.elapsed().toNanos() / 1e9, report.entriesPerSecond()));
+            runs.add(report);
+        }
+        return new Result(rows, chains, load, runs);
     }
 
     /**
