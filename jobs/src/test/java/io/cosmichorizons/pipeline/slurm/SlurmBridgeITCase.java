@@ -7,6 +7,11 @@ import io.cosmichorizons.events.DeadLetter;
 import io.cosmichorizons.events.JobLifecycleEvent;
 import io.cosmichorizons.events.LifecycleEventType;
 import io.cosmichorizons.events.Notification;
+import io.cosmichorizons.pipeline.audit.AuditJob;
+import io.cosmichorizons.pipeline.audit.AuditJobConfig;
+import io.cosmichorizons.pipeline.audit.AuditSinks;
+import io.cosmichorizons.pipeline.audit.ledger.LedgerVerifier;
+import io.cosmichorizons.pipeline.audit.ledger.MacKey;
 import io.cosmichorizons.pipeline.config.PipelineEnvironment;
 import io.cosmichorizons.pipeline.io.KafkaInputs;
 import io.cosmichorizons.pipeline.lifecycle.LifecycleJob;
@@ -28,6 +33,7 @@ import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -49,7 +55,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Real Slurm jobs, through the Slurm bridge (a separate process, killed and restarted mid-run, and facing a slurmctld
- * outage), the lifecycle job on a MiniCluster, the real broker and PostgreSQL; checked against Slurm's own record of
+ * outage), the lifecycle and audit jobs on a MiniCluster, the real broker and PostgreSQL; checked against Slurm's own record of
  * every job ({@code scontrol show job -o}).
  */
 @ExtendWith(RealServices.class)
@@ -58,8 +64,10 @@ class SlurmBridgeITCase {
     @RegisterExtension
     static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
             .setNumberTaskManagers(1)
-            .setNumberSlotsPerTaskManager(4)
+            .setNumberSlotsPerTaskManager(8) // the lifecycle and the audit job side by side
             .build());
+
+    private static final MacKey AUDIT_KEY = MacKey.of("slurm-it", "c2x1cm0gYnJpZGdlIGludGVncmF0aW9uIHRlc3Qga2V5");
 
     @TempDir
     Path work;
@@ -82,6 +90,7 @@ class SlurmBridgeITCase {
 
         LifecycleJobConfig config = LifecycleJobConfig.from(stack.settings());
         JobClient pipeline = startLifecycleJob(config);
+        JobClient audit = startAuditJob(stack);
         List<String> bridgeArgs = List.of("--cluster", cluster, "--poll", "500ms",
                 "--state-file", work.resolve("bridge-state.json").toString(), "--spool", slurm.spool.toString(),
                 "--bootstrap-servers", RealServices.bootstrapServers(), "--topic-prefix", stack.prefix,
@@ -131,6 +140,9 @@ class SlurmBridgeITCase {
 
             TestStack.await("every job to end in job_status and notifications", Duration.ofSeconds(150),
                     () -> endedRows(stack, cluster) >= jobs.size() && notifiedJobs(stack, cluster) >= jobs.size());
+            long published = lifecycle(topic).size();
+            TestStack.await("every published event to have its audit row", Duration.ofSeconds(60),
+                    () -> count(stack, "SELECT count(*) FROM audit_events") >= published);
             second.stop(); // SIGTERM: the shutdown hook lets the current cycle finish
             String state = Files.readString(work.resolve("bridge-state.json"));
             assertTrue(!state.contains("\"pending\"") && state.contains("\"spoolPositioned\" : true"), state);
@@ -140,12 +152,14 @@ class SlurmBridgeITCase {
                 second.close();
             }
             pipeline.cancel().get();
+            audit.cancel().get();
         }
 
         Map<String, List<JobLifecycleEvent>> events = eventsByJob(topic);
         assertEveryJobMatchesSlurm(slurm, stack, cluster, events, correlation);
         assertNoDuplicatesAndValidLifecycles(events);
         assertOneNotificationPerJob(stack, cluster);
+        assertEveryEventAuditedOnceAndTheChainsVerify(stack, events);
         assertEquals(List.of(), stack.deadLetters().stream().map(DeadLetter::toString).toList(), "dead letters");
         assertHooksRecordedEveryEnd(slurm);
         String log = second.output();
@@ -183,6 +197,22 @@ class SlurmBridgeITCase {
                         .setDeserializer(new PreferenceDeserializer(config.common())).build(),
                 LifecycleSinks.production(config));
         return env.executeAsync("lifecycle-for-slurm");
+    }
+
+    private static JobClient startAuditJob(TestStack stack) throws Exception {
+        AuditJobConfig config = AuditJobConfig.from(stack.settings()
+                .with("topics.audit-trail", stack.topic(Topics.AUDIT_TRAIL))
+                .with("audit.group-id", stack.prefix + "audit")
+                .with("audit.mac-key", Base64.getEncoder().encodeToString(AUDIT_KEY.key()))
+                .with("audit.mac-key-id", AUDIT_KEY.id()));
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        PipelineEnvironment.configure(env, config.common());
+        AuditJob.defineWorkflow(env, config,
+                KafkaInputs.envelopes(config.common(), EventKind.LIFECYCLE, List.of(config.lifecycleTopic()), config.groupId()).build(),
+                KafkaInputs.envelopes(config.common(), EventKind.AUDIT_TRAIL, List.of(config.auditTrailTopic()), config.groupId())
+                        .setClientIdPrefix(config.groupId() + "-trail").build(),
+                AuditSinks.production(config));
+        return env.executeAsync("audit-for-slurm");
     }
 
     private static List<JobLifecycleEvent> lifecycle(String topic) {
@@ -230,6 +260,27 @@ class SlurmBridgeITCase {
     }
 
     // ------------------------------------------------------------------------------------------ checks
+
+    /** Every event the bridge published has exactly one ledger entry, and every chain verifies (hashes, links, MACs). */
+    private static void assertEveryEventAuditedOnceAndTheChainsVerify(TestStack stack,
+            Map<String, List<JobLifecycleEvent>> events) throws Exception {
+        Map<String, Integer> audited = new HashMap<>();
+        try (Connection c = DriverManager.getConnection(stack.jdbcUrl); Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT event_id, job_id, event_type FROM audit_events")) {
+            while (rs.next()) {
+                audited.merge(rs.getString(1) + " " + rs.getString(2) + " " + rs.getString(3), 1, Integer::sum);
+            }
+        }
+        Map<String, Integer> expected = new HashMap<>();
+        events.values().forEach(list -> list.forEach(e ->
+                expected.merge(e.getEventId() + " " + e.getJobId() + " " + e.getEventType(), 1, Integer::sum)));
+        assertEquals(new java.util.TreeMap<>(expected), new java.util.TreeMap<>(audited),
+                "one audit entry per published event (event id, job id, type)");
+        LedgerVerifier.Report report = new LedgerVerifier(stack.jdbcUrl,
+                LedgerVerifier.Options.of(List.of(AUDIT_KEY), List.of())).verify();
+        assertTrue(report.clean(), report::render);
+        assertEquals(expected.size(), report.entries(), "entries verified");
+    }
 
     /** job_status of every job equals Slurm's own final record: state, exit code, times, user, correlation. */
     private void assertEveryJobMatchesSlurm(LocalSlurm slurm, TestStack stack, String cluster,
