@@ -15,6 +15,7 @@
   var token = new URLSearchParams(window.location.search).get('token');
   var NOTIFICATIONS_KEPT = 1000;
   var NOTIFICATIONS_SHOWN = 200;
+  var RESOLVED_SHOWN = 10;
   var PALETTE = ['#2f6fde', '#d9480f', '#2b8a3e', '#ae3ec9', '#e8590c', '#0b7285', '#5c940d', '#c2255c'];
   var SEVERITIES = ['critical', 'warning', 'info'];
   var KINDS = ['completed', 'failed', 'cancelled'];
@@ -310,7 +311,8 @@
     setText($('#open-alert-count'), open.length);
     $('#open-alert-count').setAttribute('data-severity', open.length === 0 ? 'none'
       : known(open[0].severity, SEVERITIES));
-    $('#resolved-alerts tbody').replaceChildren.apply($('#resolved-alerts tbody'), resolved.map(function (a) {
+    var resolvedBody = $('#resolved-alerts tbody');
+    resolvedBody.replaceChildren.apply(resolvedBody, resolved.slice(0, RESOLVED_SHOWN).map(function (a) {
       var end = a.resolvedAt !== null && a.resolvedAt !== undefined ? a.resolvedAt : a.updatedAt;
       return el('tr', { 'data-alert-id': a.alertId, 'data-severity': a.severity }, [
         severityCell(a.severity),
