@@ -35,11 +35,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
@@ -272,7 +274,8 @@ public final class DemoCommand implements Callable<Integer> {
         private final String webUi;
         private final MiniCluster flink;
         private final KafkaConsumer<byte[], byte[]> deadLetterConsumer;
-        private final Map<DeadLetterReason, Long> deadLetters = new EnumMap<>(DeadLetterReason.class);
+        /** Dead letters per pipeline job (each job dead-letters what it rejects, so a bad record can count twice). */
+        private final Map<String, Map<DeadLetterReason, Long>> deadLetters = new TreeMap<>();
         private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
         private int webUiProbes;
         private int webUiAnswers;
@@ -296,7 +299,8 @@ public final class DemoCommand implements Callable<Integer> {
             for (ConsumerRecord<byte[], byte[]> r : deadLetterConsumer.poll(Duration.ofMillis(100))) {
                 try {
                     DeadLetter dl = AvroCodec.decode(r.value(), DeadLetter.class, DeadLetter.getClassSchema());
-                    deadLetters.merge(dl.getReason(), 1L, Long::sum);
+                    deadLetters.computeIfAbsent(pipelineOf(dl.getStage()), k -> new EnumMap<>(DeadLetterReason.class))
+                            .merge(dl.getReason(), 1L, Long::sum);
                 } catch (RejectedRecordException e) {
                     // Not a dead letter; nothing to count.
                 }
@@ -318,7 +322,7 @@ public final class DemoCommand implements Callable<Integer> {
             } catch (Exception e) {
                 System.out.println("  (PostgreSQL not answering: " + e.getMessage() + ")");
             }
-            processed = applied + deadLetters.values().stream().mapToLong(Long::longValue).sum();
+            processed = applied + deadLetters.getOrDefault("lifecycle", Map.of()).values().stream().mapToLong(Long::longValue).sum();
             boolean webUp = probeWebUi();
             String flinkJobs;
             try {
@@ -333,8 +337,17 @@ public final class DemoCommand implements Callable<Integer> {
                 System.out.println("       generator failed: " + generatorFailure.getMessage());
             }
             System.out.printf("       jobs by status %s | lifecycle events applied %,d | notifications %,d%n", byStatus, applied, notifications);
-            System.out.printf("       dead letters %s%n", deadLetters.isEmpty() ? "none" : deadLetters);
+            System.out.printf("       dead letters %s%n", deadLetters.isEmpty() ? "none" : deadLetters.entrySet().stream()
+                    .map(e -> e.getKey() + " " + e.getValue()).collect(Collectors.joining(" | ")));
             System.out.printf("       flink %s | Web UI %s%n", flinkJobs, webUp ? webUi + " up" : "not answering");
+        }
+
+        /** The pipeline job that wrote a dead letter, from its stage ("audit-chainer", "metrics-windows", ...). */
+        static String pipelineOf(String stage) {
+            if (stage.startsWith("audit-")) {
+                return "audit";
+            }
+            return stage.startsWith("metrics-") ? "metrics" : "lifecycle";
         }
 
         private boolean probeWebUi() {
