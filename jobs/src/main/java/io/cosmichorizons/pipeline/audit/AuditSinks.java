@@ -3,6 +3,7 @@ package io.cosmichorizons.pipeline.audit;
 import io.cosmichorizons.events.AuditRecord;
 import io.cosmichorizons.events.DeadLetter;
 import io.cosmichorizons.pipeline.audit.ledger.LedgerWriter;
+import io.cosmichorizons.pipeline.io.CloseTolerantJdbcSink;
 import io.cosmichorizons.pipeline.io.DeadLetterRouting;
 import io.cosmichorizons.pipeline.io.Jdbc;
 import org.apache.flink.api.connector.sink2.Sink;
@@ -22,10 +23,10 @@ public record AuditSinks(Sink<AuditRecord> ledger, Sink<DeadLetter> deadLetters)
 
     public static AuditSinks production(AuditJobConfig config) {
         var common = config.common();
-        Sink<AuditRecord> ledger = JdbcSink.<AuditRecord>builder()
+        Sink<AuditRecord> ledger = CloseTolerantJdbcSink.of(JdbcSink.<AuditRecord>builder()
                 .withQueryStatement(LedgerWriter.INSERT, new LedgerWriter.Binder())
                 .withExecutionOptions(Jdbc.batching(common))
-                .buildAtLeastOnce(Jdbc.connection(common));
+                .buildAtLeastOnce(Jdbc.connection(common)));
         return new AuditSinks(ledger, DeadLetterRouting.sink(common, DEAD_LETTER_TRANSACTIONAL_ID));
     }
 }

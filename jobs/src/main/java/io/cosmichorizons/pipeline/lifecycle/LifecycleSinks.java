@@ -4,6 +4,7 @@ import io.cosmichorizons.events.DeadLetter;
 import io.cosmichorizons.events.JobStatus;
 import io.cosmichorizons.events.Notification;
 import io.cosmichorizons.pipeline.io.AvroRecordSerializer;
+import io.cosmichorizons.pipeline.io.CloseTolerantJdbcSink;
 import io.cosmichorizons.pipeline.io.DeadLetterRouting;
 import io.cosmichorizons.pipeline.io.Jdbc;
 import io.cosmichorizons.pipeline.io.KafkaOutputs;
@@ -49,7 +50,7 @@ public record LifecycleSinks(
     /** The production sinks: PostgreSQL upserts, and transactional Kafka topics. */
     public static LifecycleSinks production(LifecycleJobConfig config) {
         var common = config.common();
-        Sink<JobStatus> status = JdbcSink.<JobStatus>builder()
+        Sink<JobStatus> status = CloseTolerantJdbcSink.of(JdbcSink.<JobStatus>builder()
                 .withQueryStatement(UPSERT_JOB_STATUS, (ps, s) -> {
                     ps.setString(1, s.getJobId());
                     ps.setString(2, s.getStatus().name());
@@ -75,8 +76,8 @@ public record LifecycleSinks(
                     ps.setTimestamp(22, Jdbc.timestamp(s.getLastEventAt()));
                 })
                 .withExecutionOptions(Jdbc.batching(common))
-                .buildAtLeastOnce(Jdbc.connection(common));
-        Sink<Notification> table = JdbcSink.<Notification>builder()
+                .buildAtLeastOnce(Jdbc.connection(common)));
+        Sink<Notification> table = CloseTolerantJdbcSink.of(JdbcSink.<Notification>builder()
                 .withQueryStatement(UPSERT_NOTIFICATION, (ps, n) -> {
                     ps.setString(1, n.getNotificationId());
                     ps.setString(2, n.getJobId());
@@ -103,7 +104,7 @@ public record LifecycleSinks(
                     ps.setTimestamp(17, Jdbc.timestamp(n.getOccurredAt()));
                 })
                 .withExecutionOptions(Jdbc.batching(common))
-                .buildAtLeastOnce(Jdbc.connection(common));
+                .buildAtLeastOnce(Jdbc.connection(common)));
         Sink<Notification> topic = KafkaOutputs.exactlyOnce(common,
                 AvroRecordSerializer.<Notification>keyedBy(config.notificationsTopic(), Notification::getJobId),
                 "horizons-lifecycle-notifications");

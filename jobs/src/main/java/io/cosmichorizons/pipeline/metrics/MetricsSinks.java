@@ -6,6 +6,7 @@ import io.cosmichorizons.events.MetricsAggregate;
 import io.cosmichorizons.events.internal.FleetStats;
 import io.cosmichorizons.events.internal.JobSummary;
 import io.cosmichorizons.pipeline.io.AvroRecordSerializer;
+import io.cosmichorizons.pipeline.io.CloseTolerantJdbcSink;
 import io.cosmichorizons.pipeline.io.DeadLetterRouting;
 import io.cosmichorizons.pipeline.io.Jdbc;
 import io.cosmichorizons.pipeline.io.KafkaOutputs;
@@ -86,7 +87,7 @@ public record MetricsSinks(
     /** The production sinks: PostgreSQL upserts, and transactional Kafka topics. */
     public static MetricsSinks production(MetricsJobConfig config) {
         var common = config.common();
-        Sink<MetricsAggregate> jobMetrics = JdbcSink.<MetricsAggregate>builder()
+        Sink<MetricsAggregate> jobMetrics = CloseTolerantJdbcSink.of(JdbcSink.<MetricsAggregate>builder()
                 .withQueryStatement(UPSERT_JOB_METRICS, (ps, a) -> {
                     ps.setString(1, a.getJobId());
                     ps.setTimestamp(2, Jdbc.timestamp(a.getWindowStart()));
@@ -101,8 +102,8 @@ public record MetricsSinks(
                     ps.setDouble(11, a.getIoWriteRateBps());
                 })
                 .withExecutionOptions(Jdbc.batching(common))
-                .buildAtLeastOnce(Jdbc.connection(common));
-        Sink<JobSummary> summary = JdbcSink.<JobSummary>builder()
+                .buildAtLeastOnce(Jdbc.connection(common)));
+        Sink<JobSummary> summary = CloseTolerantJdbcSink.of(JdbcSink.<JobSummary>builder()
                 .withQueryStatement(UPSERT_JOB_SUMMARY, (ps, j) -> {
                     ps.setString(1, j.getJobId());
                     ps.setString(2, j.getUserId());
@@ -128,8 +129,8 @@ public record MetricsSinks(
                     setDouble(ps, 22, j.getEfficiency());
                 })
                 .withExecutionOptions(Jdbc.batching(common))
-                .buildAtLeastOnce(Jdbc.connection(common));
-        Sink<FleetStats> fleet = JdbcSink.<FleetStats>builder()
+                .buildAtLeastOnce(Jdbc.connection(common)));
+        Sink<FleetStats> fleet = CloseTolerantJdbcSink.of(JdbcSink.<FleetStats>builder()
                 .withQueryStatement(UPSERT_FLEET_STATS, (ps, f) -> {
                     ps.setString(1, f.getScope());
                     ps.setString(2, f.getSubject());
@@ -154,8 +155,8 @@ public record MetricsSinks(
                     ps.setBytes(21, bytes(f.getRunSketch()));
                 })
                 .withExecutionOptions(Jdbc.batching(common))
-                .buildAtLeastOnce(Jdbc.connection(common));
-        Sink<Alert> alertsTable = JdbcSink.<Alert>builder()
+                .buildAtLeastOnce(Jdbc.connection(common)));
+        Sink<Alert> alertsTable = CloseTolerantJdbcSink.of(JdbcSink.<Alert>builder()
                 .withQueryStatement(UPSERT_ALERT, (ps, a) -> {
                     ps.setString(1, a.getAlertId());
                     ps.setString(2, a.getAlertType().name());
@@ -171,7 +172,7 @@ public record MetricsSinks(
                     ps.setTimestamp(12, Jdbc.timestamp(a.getResolvedAt()));
                 })
                 .withExecutionOptions(Jdbc.batching(common))
-                .buildAtLeastOnce(Jdbc.connection(common));
+                .buildAtLeastOnce(Jdbc.connection(common)));
         Sink<MetricsAggregate> aggregatesTopic = KafkaOutputs.exactlyOnce(common,
                 AvroRecordSerializer.<MetricsAggregate>keyedBy(config.aggregatesTopic(), MetricsAggregate::getJobId),
                 "horizons-metrics-aggregates");
