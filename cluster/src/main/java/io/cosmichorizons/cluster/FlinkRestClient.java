@@ -233,11 +233,19 @@ public final class FlinkRestClient {
      * @param targetDirectory null for the cluster's execution.checkpointing.savepoint-dir
      */
     public String stopWithSavepoint(String jobId, String targetDirectory, Duration timeout) {
+        return stopWithSavepoint(jobId, targetDirectory, false, timeout);
+    }
+
+    /**
+     * As above; with {@code drain} the sources first send MAX_WATERMARK, so every event-time window and timer fires
+     * before the savepoint: the end of the job's input, for good (do not resume such a savepoint to carry on).
+     */
+    public String stopWithSavepoint(String jobId, String targetDirectory, boolean drain, Duration timeout) {
         ObjectNode body = JSON.createObjectNode();
         if (targetDirectory != null) {
             body.put("targetDirectory", targetDirectory);
         }
-        body.put("drain", false);
+        body.put("drain", drain);
         String triggerId = post("/jobs/" + jobId + "/stop", body, requestTimeout).path("request-id").asText();
         return awaitSavepoint(jobId, triggerId, timeout);
     }

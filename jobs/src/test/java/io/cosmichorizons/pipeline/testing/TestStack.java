@@ -12,6 +12,7 @@ import io.cosmichorizons.serde.AvroCodec;
 import io.cosmichorizons.serde.RejectedRecordException;
 import io.cosmichorizons.testbed.RealServices;
 import io.cosmichorizons.topics.Topics;
+import io.cosmichorizons.verification.OutputSnapshot;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
@@ -80,6 +81,16 @@ public final class TestStack {
         GroundTruth.Collector truth = GroundTruth.collector();
         new WorkloadGenerator(config).run(truth);
         return truth.result();
+    }
+
+    /** Where this stack's outputs are, for the output comparison. */
+    public OutputSnapshot.Location location() {
+        return new OutputSnapshot.Location(jdbcUrl, RealServices.bootstrapServers(), prefix);
+    }
+
+    /** Every output of this stack, read now (audit MACs unchecked: PostgreSQL's audit_verify checks hashes and links). */
+    public OutputSnapshot outputs() throws SQLException {
+        return OutputSnapshot.read(location(), null);
     }
 
     public List<DeadLetter> deadLetters() {

@@ -1,4 +1,4 @@
-package io.cosmichorizons.pipeline.metrics;
+package io.cosmichorizons.verification;
 
 import io.cosmichorizons.events.AlertType;
 import io.cosmichorizons.events.JobMetricsEvent;
@@ -10,26 +10,25 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.function.ToLongFunction;
 
 /**
  * The metrics job's outputs recomputed in one batch pass from what was published: the samples read back from the
  * input topic and the generator's ground truth. Written independently of the job's code, straight from the rules in
  * the README, so that the comparison tests the job rather than restating it.
  */
-final class BatchRecomputation {
-    static final long MINUTE = 60_000;
+public final class BatchRecomputation {
+    public static final long MINUTE = 60_000;
 
     private BatchRecomputation() {}
 
-    record Window(long count, double cpuSum, double cpuMax, long rssPeak, long readDelta, long writeDelta) {}
+    public record Window(long count, double cpuSum, double cpuMax, long rssPeak, long readDelta, long writeDelta) {}
 
-    record JobTotals(long samples, double cpuSeconds, Long peakRss, long read, long write) {}
+    public record JobTotals(long samples, double cpuSeconds, Long peakRss, long read, long write) {}
 
     /** Per job: window start -> aggregate, and the job's totals. */
-    record JobMetrics(TreeMap<Long, Window> windows, JobTotals totals) {}
+    public record JobMetrics(TreeMap<Long, Window> windows, JobTotals totals) {}
 
-    static Map<String, JobMetrics> perJob(List<JobMetricsEvent> samples) {
+    public static Map<String, JobMetrics> perJob(List<JobMetricsEvent> samples) {
         Map<String, List<JobMetricsEvent>> byJob = new HashMap<>();
         samples.forEach(s -> byJob.computeIfAbsent(s.getJobId(), j -> new ArrayList<>()).add(s));
         Map<String, JobMetrics> out = new HashMap<>();
@@ -68,16 +67,16 @@ final class BatchRecomputation {
 
     // ------------------------------------------------------------------------------------------ fleet statistics
 
-    static final class Minute {
-        int submitted;
-        int started;
-        int completed;
-        int failed;
-        int cancelled;
-        int queuedDelta;
-        int runningDelta;
-        final List<Double> waits = new ArrayList<>();
-        final List<Double> runs = new ArrayList<>();
+    public static final class Minute {
+        public int submitted;
+        public int started;
+        public int completed;
+        public int failed;
+        public int cancelled;
+        public int queuedDelta;
+        public int runningDelta;
+        public final List<Double> waits = new ArrayList<>();
+        public final List<Double> runs = new ArrayList<>();
 
         boolean changed() {
             return submitted != 0 || started != 0 || completed != 0 || failed != 0 || cancelled != 0
@@ -85,17 +84,17 @@ final class BatchRecomputation {
         }
     }
 
-    record Row(long minute, Minute changes, long queued, long running) {}
+    public record Row(long minute, Minute changes, long queued, long running) {}
 
-    record RateAlert(long openedAt, Long resolvedAt) {}
+    public record RateAlert(long openedAt, Long resolvedAt) {}
 
     /** Error-rate rule of one system. */
-    record RateRule(long windowMillis, double openAt, double resolveBelow, long minJobs) {}
+    public record RateRule(long windowMillis, double openAt, double resolveBelow, long minJobs) {}
 
-    record Fleet(Map<String, List<Row>> rows, Map<String, List<RateAlert>> errorAlerts) {}
+    public record Fleet(Map<String, List<Row>> rows, Map<String, List<RateAlert>> errorAlerts) {}
 
     /** scope "system" or "user": the rows of every subject, and (for systems) the error-rate alerts. */
-    static Fleet fleet(GroundTruth truth, String scope, java.util.function.Function<String, RateRule> rules) {
+    public static Fleet fleet(GroundTruth truth, String scope, java.util.function.Function<String, RateRule> rules) {
         Map<String, TreeMap<Long, Minute>> changes = new HashMap<>();
         for (GroundTruth.Job job : truth.jobs()) {
             String subject = scope.equals("system") ? job.hpcSystem() : job.userId();
@@ -178,16 +177,18 @@ final class BatchRecomputation {
     // ------------------------------------------------------------------------------------------ job alerts
 
     /** An expected alert episode of one job. */
-    record JobAlert(AlertType type, String jobId, long episodeStart, long openedAt, long resolvedAt) {}
+    public record JobAlert(AlertType type, String jobId, long episodeStart, long openedAt, long resolvedAt) {}
 
     /**
      * The stuck-job and heartbeat alerts the ground truth calls for: a state held past its limit, or a gap between
      * heartbeats (start, samples, end) longer than the limit.
      */
-    static List<JobAlert> jobAlerts(GroundTruth truth, Map<String, List<Long>> sampleTimes, long submitTimeout,
-            ToLongFunction<GroundTruth.Job> queueSla, long walltimeGrace, long heartbeatLimit) {
+    public static List<JobAlert> jobAlerts(GroundTruth truth, Map<String, List<Long>> sampleTimes, AlertRules rules) {
         List<JobAlert> out = new ArrayList<>();
         for (GroundTruth.Job job : truth.jobs()) {
+            long submitTimeout = rules.submitTimeoutMs(job);
+            long walltimeGrace = rules.walltimeGraceMs(job);
+            long heartbeatLimit = rules.heartbeatLimitMs(job);
             long submitted = job.submittedAt();
             Long queued = job.queuedAt();
             Long started = job.startedAt();
@@ -198,7 +199,7 @@ final class BatchRecomputation {
             }
             if (queued != null) {
                 long left = started != null ? started : ended;
-                long sla = queueSla.applyAsLong(job);
+                long sla = rules.queueSlaMs(job);
                 if (left - queued > sla) {
                     out.add(new JobAlert(AlertType.STUCK_QUEUED, job.jobId(), queued, queued + sla, left));
                 }
@@ -224,14 +225,14 @@ final class BatchRecomputation {
     }
 
     /** Whether {@code value}, as the {@code rank}-quantile of {@code sorted}, is within {@code epsilon} in rank. */
-    static boolean withinRank(List<Double> sorted, double rank, double value, double epsilon) {
+    public static boolean withinRank(List<Double> sorted, double rank, double value, double epsilon) {
         int n = sorted.size();
         long below = sorted.stream().filter(x -> x < value).count();
         long atOrBelow = sorted.stream().filter(x -> x <= value).count();
         return (double) below / n - epsilon <= rank && rank <= (double) atOrBelow / n + epsilon;
     }
 
-    static boolean terminal(LifecycleEventType t) {
+    public static boolean terminal(LifecycleEventType t) {
         return t == LifecycleEventType.COMPLETED || t == LifecycleEventType.FAILED || t == LifecycleEventType.CANCELLED;
     }
 }
