@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
                 StopJobCommand.class,
                 SqlCommand.class,
                 SlurmBridgeCommand.class,
+                ChaosCommand.class,
                 CommandLine.HelpCommand.class
         },
         footer = {"", "Every command that touches Kafka or PostgreSQL honours KAFKA_BOOTSTRAP_SERVERS and JDBC_URL,",
