@@ -6,6 +6,7 @@ import io.cosmichorizons.generator.GenerationProgress;
 import io.cosmichorizons.generator.GeneratorConfig;
 import io.cosmichorizons.generator.GroundTruthSink;
 import io.cosmichorizons.generator.WorkloadGenerator;
+import io.cosmichorizons.pipeline.InProcessFlink;
 import io.cosmichorizons.pipeline.PipelineJob;
 import io.cosmichorizons.pipeline.PipelineJobs;
 import io.cosmichorizons.pipeline.config.Settings;
@@ -43,16 +44,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 import org.apache.flink.api.common.JobID;
-import org.apache.flink.configuration.CheckpointingOptions;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.MemorySize;
-import org.apache.flink.configuration.RestOptions;
-import org.apache.flink.configuration.RestartStrategyOptions;
-import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.runtime.minicluster.MiniCluster;
-import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.streaming.api.graph.StreamGraph;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -118,6 +110,7 @@ public final class DemoCommand implements Callable<Integer> {
     boolean slurm;
 
     private final List<AutoCloseable> toClose = new ArrayList<>();
+    private InProcessFlink inProcessFlink;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     @Override
@@ -173,11 +166,7 @@ public final class DemoCommand implements Callable<Integer> {
                 "parallelism", String.valueOf(parallelism)));
         List<JobID> jobIds = new ArrayList<>();
         for (PipelineJob job : PipelineJobs.ALL) {
-            StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-            job.define(env, settings);
-            StreamGraph graph = env.getStreamGraph();
-            graph.setJobName(job.jobName());
-            jobIds.add(flink.submitJob(graph).get().getJobID());
+            jobIds.add(inProcessFlink.submit(job, settings));
             System.out.println("  submitted " + job.jobName());
         }
         var dashboard = DashboardCommand.startForDemo(services.bootstrapServers(), services.jdbcUrl(), webUi, 8090);
@@ -235,24 +224,10 @@ public final class DemoCommand implements Callable<Integer> {
     }
 
     private MiniCluster startFlink(Path data) throws Exception {
-        Configuration conf = new Configuration();
-        conf.set(RestOptions.PORT, webPort);
-        conf.set(RestOptions.BIND_ADDRESS, "127.0.0.1");
-        conf.set(RestOptions.ADDRESS, "localhost");
-        conf.set(TaskManagerOptions.MANAGED_MEMORY_SIZE, MemorySize.ofMebiBytes(256));
-        conf.set(TaskManagerOptions.NETWORK_MEMORY_MIN, MemorySize.ofMebiBytes(128));
-        conf.set(TaskManagerOptions.NETWORK_MEMORY_MAX, MemorySize.ofMebiBytes(128));
-        conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, data.resolve("checkpoints").toUri().toString());
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "exponential-delay");
-        MiniClusterConfiguration cluster = new MiniClusterConfiguration.Builder()
-                .setConfiguration(conf)
-                .setNumTaskManagers(1)
-                .setNumSlotsPerTaskManager(Math.max(4, PipelineJobs.ALL.size() * parallelism * 2))
-                .build();
-        MiniCluster flink = new MiniCluster(cluster);
-        flink.start();
-        toClose.add(() -> flink.closeAsync().get(30, TimeUnit.SECONDS));
-        return flink;
+        InProcessFlink flink = InProcessFlink.start(webPort, data.resolve("checkpoints"), InProcessFlink.slotsFor(parallelism));
+        toClose.add(flink);
+        inProcessFlink = flink;
+        return flink.miniCluster();
     }
 
     private void shutdown() {

@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
                 SqlCommand.class,
                 SlurmBridgeCommand.class,
                 ChaosCommand.class,
+                BenchCommand.class,
                 CommandLine.HelpCommand.class
         },
         footer = {"", "Every command that touches Kafka or PostgreSQL honours KAFKA_BOOTSTRAP_SERVERS and JDBC_URL,",

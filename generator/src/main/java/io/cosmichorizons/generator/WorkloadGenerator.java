@@ -12,6 +12,7 @@ import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 
@@ -31,6 +32,7 @@ public final class WorkloadGenerator {
 
     private final GeneratorConfig config;
     private ProgressListener listener;
+    private Consumer<? super PlannedRecord> beforePublish = record -> {};
 
     public WorkloadGenerator(GeneratorConfig config) {
         this.config = config;
@@ -39,6 +41,15 @@ public final class WorkloadGenerator {
     /** Reports progress about once a second. */
     public WorkloadGenerator onProgress(ProgressListener listener) {
         this.listener = listener;
+        return this;
+    }
+
+    /**
+     * Called on the publishing thread just before each record is handed to the producer (after pacing), e.g. to note
+     * when it was produced; keep it quick.
+     */
+    public WorkloadGenerator beforePublish(Consumer<? super PlannedRecord> beforePublish) {
+        this.beforePublish = beforePublish;
         return this;
     }
 
@@ -71,6 +82,7 @@ public final class WorkloadGenerator {
                 if (pacing != null) {
                     pacing.acquire();
                 }
+                beforePublish.accept(record);
                 sends.track(publish(publisher, record));
                 reporter.maybeReport(sends);
             }, GroundTruthSink.both(truth, totals));

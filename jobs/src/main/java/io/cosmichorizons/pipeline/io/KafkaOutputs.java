@@ -27,4 +27,20 @@ public final class KafkaOutputs {
                 .setProperty("linger.ms", "5")
                 .build();
     }
+
+    /**
+     * An AT_LEAST_ONCE sink: records are sent as they come (flushed at the latest on each checkpoint), so readers see
+     * them without waiting for the checkpoint, and after a restore some may be sent again. Only for outputs whose
+     * records carry stable ids that readers deduplicate on (alerts).
+     */
+    public static <T> KafkaSink<T> atLeastOnce(CommonConfig common, KafkaRecordSerializationSchema<T> serializer) {
+        return KafkaSink.<T>builder()
+                .setBootstrapServers(common.bootstrapServers())
+                .setRecordSerializer(serializer)
+                .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
+                .setProperty("enable.idempotence", "true")
+                .setProperty("acks", "all")
+                .setProperty("linger.ms", "5")
+                .build();
+    }
 }

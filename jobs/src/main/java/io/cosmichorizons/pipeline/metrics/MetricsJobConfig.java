@@ -29,6 +29,7 @@ public record MetricsJobConfig(
         String metricsTopic,
         String aggregatesTopic,
         String alertsTopic,
+        boolean alertsExactlyOnce,
         String groupId,
         Duration outOfOrderness,
         Duration sourceIdleness,
@@ -62,7 +63,8 @@ public record MetricsJobConfig(
                 new Option("topics.lifecycle", Topics.JOB_LIFECYCLE, "Input topic of job lifecycle events"),
                 new Option("topics.metrics", Topics.JOB_METRICS, "Input topic of job metrics samples"),
                 new Option("topics.metrics-aggregates", Topics.METRICS_AGGREGATES, "Output topic of per-job window aggregates (exactly-once)"),
-                new Option("topics.alerts", Topics.SYSTEM_ALERTS, "Output topic of alerts, open and resolved (exactly-once)"),
+                new Option("topics.alerts", Topics.SYSTEM_ALERTS, "Output topic of alerts, open and resolved"),
+                new Option("alerts.delivery", "exactly-once", "exactly-once: alerts become visible when the checkpoint completes; at-least-once: at once, and a restore may repeat some (readers deduplicate on the stable alert_id)"),
                 new Option("metrics.group-id", "horizons-metrics", "Kafka consumer group of the metrics job (offsets committed on checkpoints for lag monitoring)"),
                 new Option("metrics.out-of-orderness", "30s", "Watermark delay: how late a sample may be and still count in its window"),
                 new Option("metrics.source-idleness", "1m", "A partition with no records for this long stops holding back the watermark"),
@@ -103,6 +105,7 @@ public record MetricsJobConfig(
                 s.get("topics.metrics", Topics.JOB_METRICS),
                 s.get("topics.metrics-aggregates", Topics.METRICS_AGGREGATES),
                 s.get("topics.alerts", Topics.SYSTEM_ALERTS),
+                alertsExactlyOnce(s.get("alerts.delivery", "exactly-once")),
                 s.get("metrics.group-id", "horizons-metrics"),
                 s.getDuration("metrics.out-of-orderness", Duration.ofSeconds(30)),
                 s.getDuration("metrics.source-idleness", Duration.ofMinutes(1)),
@@ -122,6 +125,15 @@ public record MetricsJobConfig(
                         s.getDuration("health.lag-check-interval", Duration.ofSeconds(30)),
                         s.getDuration("health.event-time-lag", Duration.ofMinutes(15)),
                         s.getDuration("health.watermark-lag", Duration.ofMinutes(15))));
+    }
+
+    private static boolean alertsExactlyOnce(String delivery) {
+        return switch (delivery.strip().toLowerCase(java.util.Locale.ROOT)) {
+            case "exactly-once" -> true;
+            case "at-least-once" -> false;
+            default -> throw new IllegalArgumentException(
+                    "Setting 'alerts.delivery' must be exactly-once or at-least-once, got '" + delivery + "'");
+        };
     }
 
     private static double number(Settings s, String key, double defaultValue) {

@@ -176,8 +176,10 @@ public record MetricsSinks(
         Sink<MetricsAggregate> aggregatesTopic = KafkaOutputs.exactlyOnce(common,
                 AvroRecordSerializer.<MetricsAggregate>keyedBy(config.aggregatesTopic(), MetricsAggregate::getJobId),
                 "horizons-metrics-aggregates");
-        Sink<Alert> alertsTopic = KafkaOutputs.exactlyOnce(common,
-                AvroRecordSerializer.<Alert>keyedBy(config.alertsTopic(), Alert::getAlertId), "horizons-metrics-alerts");
+        var alertSerializer = AvroRecordSerializer.<Alert>keyedBy(config.alertsTopic(), Alert::getAlertId);
+        Sink<Alert> alertsTopic = config.alertsExactlyOnce()
+                ? KafkaOutputs.exactlyOnce(common, alertSerializer, "horizons-metrics-alerts")
+                : KafkaOutputs.atLeastOnce(common, alertSerializer);
         Sink<DeadLetter> deadLetters = DeadLetterRouting.sink(common, "horizons-metrics-dlq");
         return new MetricsSinks(jobMetrics, aggregatesTopic, summary, fleet, alertsTopic, alertsTable, deadLetters);
     }
