@@ -122,10 +122,13 @@ public record GeneratorConfig(
      * @param malformed publish a bad record to the lifecycle topic next to it, cycling through the kinds of
      *     {@link InjectionKind#MALFORMED}
      * @param outOfOrderMaxGap the largest event-time distance of a swapped pair, so the disorder stays within what a
-     *     bounded-out-of-orderness watermark tolerates; default 60 s
+     *     bounded-out-of-orderness watermark tolerates; default 30 s, the jobs' default watermark delay
+     *     ({@code lifecycle.out-of-orderness}, {@code metrics.out-of-orderness}). A larger gap makes some swapped
+     *     events late for the metrics job's minutes, and which ones depends on where the watermark stood, which
+     *     differs after every restore: the outputs would then no longer be a function of the input alone
      */
     public record Injection(double duplicates, double outOfOrder, double malformed, Duration outOfOrderMaxGap) {
-        public static final Duration DEFAULT_OUT_OF_ORDER_MAX_GAP = Duration.ofSeconds(60);
+        public static final Duration DEFAULT_OUT_OF_ORDER_MAX_GAP = Duration.ofSeconds(30);
 
         public Injection {
             for (double r : new double[] {duplicates, outOfOrder, malformed}) {
