@@ -9,6 +9,7 @@ import io.cosmichorizons.pipeline.audit.AuditJob;
 import io.cosmichorizons.pipeline.audit.ledger.LedgerVerifier;
 import io.cosmichorizons.pipeline.config.Settings;
 import io.cosmichorizons.topics.Topics;
+import io.cosmichorizons.waiting.Poll;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -20,7 +21,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.api.common.JobStatus;
@@ -234,9 +237,10 @@ public final class BenchRunner {
             GenerationSummary sent = Workloads.paced(paced, probe::beforePublish, log);
             achieved = sent.ratePerSecond();
             // Let the last checkpoint commit the last notifications.
-            long deadline = System.nanoTime() + checkpoint.toNanos() * 3 + 20_000_000_000L;
-            while (probe.notificationsSeen() < probe.terminalEvents() && System.nanoTime() < deadline) {
-                Thread.sleep(100);
+            boolean allSeen = Poll.until(checkpoint.multipliedBy(3).plusSeconds(20), Duration.ofMillis(100),
+                    () -> probe.notificationsSeen() >= probe.terminalEvents());
+            if (!allSeen && Thread.interrupted()) {
+                throw new InterruptedException("Interrupted while waiting for the last notifications");
             }
             if (probe.failure() != null) {
                 throw new IllegalStateException("Latency reader failed", probe.failure());
@@ -297,11 +301,22 @@ public final class BenchRunner {
     private static void awaitRunning(InProcessFlink flink, List<JobID> ids) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
         for (JobID id : ids) {
-            while (flink.miniCluster().getJobStatus(id).get(10, TimeUnit.SECONDS) != JobStatus.RUNNING) {
-                if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException("Job " + id + " not running after 120 s");
+            // The 120 s are for all jobs together: each waits for what the ones before it left.
+            boolean running = Poll.until(Duration.ofNanos(deadline - System.nanoTime()), Duration.ofMillis(100), () -> {
+                try {
+                    return flink.miniCluster().getJobStatus(id).get(10, TimeUnit.SECONDS) == JobStatus.RUNNING;
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("Interrupted while reading the status of job " + id, e);
+                } catch (ExecutionException | TimeoutException e) {
+                    throw new IllegalStateException("Cannot read the status of job " + id, e);
                 }
-                Thread.sleep(100); // polling the job status
+            });
+            if (!running) {
+                if (Thread.interrupted()) {
+                    throw new InterruptedException("Interrupted while waiting for job " + id + " to run");
+                }
+                throw new IllegalStateException("Job " + id + " not running after 120 s");
             }
         }
     }

@@ -5,18 +5,21 @@ import io.cosmichorizons.publisher.TopicNames;
 import io.cosmichorizons.testbed.JdbcUrls;
 import io.cosmichorizons.testbed.Services;
 import io.cosmichorizons.topics.Topics;
+import io.cosmichorizons.waiting.Poll;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -101,17 +104,22 @@ final class BenchStack implements AutoCloseable {
 
     /** Waits until every partition of {@code names} has a leader, so the first sends do not wait for metadata. */
     private void awaitLeaders(List<String> names) throws Exception {
-        long deadline = System.nanoTime() + 60_000_000_000L;
-        while (true) {
-            boolean ready = admin.describeTopics(names).allTopicNames().get().values().stream()
-                    .allMatch(d -> d.partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty()));
-            if (ready) {
-                return;
+        boolean ready = Poll.until(Duration.ofSeconds(60), Duration.ofMillis(100), () -> {
+            try {
+                return admin.describeTopics(names).allTopicNames().get().values().stream()
+                        .allMatch(d -> d.partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty()));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("Interrupted while describing topics " + names, e);
+            } catch (ExecutionException e) {
+                throw new IllegalStateException("Cannot describe topics " + names, e);
             }
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("Topics " + names + " have partitions without a leader after 60 s");
+        });
+        if (!ready) {
+            if (Thread.interrupted()) {
+                throw new InterruptedException("Interrupted while waiting for leaders of topics " + names);
             }
-            Thread.sleep(100); // polling the broker's metadata
+            throw new IllegalStateException("Topics " + names + " have partitions without a leader after 60 s");
         }
     }
 

@@ -19,6 +19,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ListOffsetsResult;
@@ -123,13 +124,12 @@ public final class ClusterStatus {
      * first request after a while may find none yet: this waits up to {@code wait} for them.
      */
     public Map<String, Double> pendingRecords(String jobId, Duration wait) {
-        Instant deadline = Instant.now().plus(wait);
-        Map<String, Double> pending = pendingRecords(jobId);
-        while (pending.isEmpty() && Instant.now().isBefore(deadline)) {
-            FlinkRestClient.pause(Duration.ofMillis(250));
-            pending = pendingRecords(jobId);
-        }
-        return pending;
+        AtomicReference<Map<String, Double>> pending = new AtomicReference<>();
+        FlinkRestClient.pollUntil(wait, Duration.ofMillis(250), () -> {
+            pending.set(pendingRecords(jobId));
+            return !pending.get().isEmpty();
+        });
+        return pending.get();
     }
 
     /** Sum of {@code pendingRecords} over the subtasks of each source vertex, as the JobManager has them now. */

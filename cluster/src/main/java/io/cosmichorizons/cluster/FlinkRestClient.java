@@ -3,6 +3,7 @@ package io.cosmichorizons.cluster;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.cosmichorizons.waiting.Poll;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -17,12 +18,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
 
 /**
  * A small client of Flink's REST API (the one the Web UI uses): cluster overview, TaskManagers, jobs and their
@@ -262,24 +264,22 @@ public final class FlinkRestClient {
     }
 
     private String awaitSavepoint(String jobId, String triggerId, Duration timeout) {
-        Instant deadline = Instant.now().plus(timeout);
-        while (true) {
-            JsonNode status = get("/jobs/" + jobId + "/savepoints/" + triggerId);
-            if ("COMPLETED".equals(status.path("status").path("id").asText())) {
-                JsonNode operation = status.path("operation");
-                if (operation.hasNonNull("location")) {
-                    return operation.path("location").asText();
-                }
-                JsonNode cause = operation.path("failure-cause");
-                throw new RestException(200, "Savepoint of job " + jobId + " failed: "
-                        + cause.path("serialized-throwable").asText(cause.toString()).lines().findFirst().orElse(cause.toString())
-                        + " " + cause.path("stack-trace").asText("").lines().limit(3).toList());
-            }
-            if (Instant.now().isAfter(deadline)) {
-                throw new RestException(408, "Savepoint of job " + jobId + " not completed after " + timeout.toSeconds() + " s");
-            }
-            pause(Duration.ofMillis(200));
+        AtomicReference<JsonNode> status = new AtomicReference<>();
+        boolean completed = pollUntil(timeout, Duration.ofMillis(200), () -> {
+            status.set(get("/jobs/" + jobId + "/savepoints/" + triggerId));
+            return "COMPLETED".equals(status.get().path("status").path("id").asText());
+        });
+        if (!completed) {
+            throw new RestException(408, "Savepoint of job " + jobId + " not completed after " + timeout.toSeconds() + " s");
         }
+        JsonNode operation = status.get().path("operation");
+        if (operation.hasNonNull("location")) {
+            return operation.path("location").asText();
+        }
+        JsonNode cause = operation.path("failure-cause");
+        throw new RestException(200, "Savepoint of job " + jobId + " failed: "
+                + cause.path("serialized-throwable").asText(cause.toString()).lines().findFirst().orElse(cause.toString())
+                + " " + cause.path("stack-trace").asText("").lines().limit(3).toList());
     }
 
     /** {@code PATCH /jobs/:jobid?mode=cancel}. */
@@ -290,39 +290,43 @@ public final class FlinkRestClient {
 
     /** Waits until the job reaches one of {@code states}; returns the state. */
     public String awaitJobState(String jobId, Duration timeout, String... states) {
-        Instant deadline = Instant.now().plus(timeout);
-        String state = null;
-        while (Instant.now().isBefore(deadline)) {
-            state = job(jobId).path("state").asText();
-            if (List.of(states).contains(state)) {
-                return state;
-            }
-            pause(Duration.ofMillis(200));
+        AtomicReference<String> state = new AtomicReference<>();
+        boolean reached = pollUntil(timeout, Duration.ofMillis(200), () -> {
+            state.set(job(jobId).path("state").asText());
+            return List.of(states).contains(state.get());
+        });
+        if (reached) {
+            return state.get();
         }
-        throw new IllegalStateException("Job " + jobId + " is " + state + ", not " + List.of(states) + ", after "
+        throw new IllegalStateException("Job " + jobId + " is " + state.get() + ", not " + List.of(states) + ", after "
                 + timeout.toSeconds() + " s");
     }
 
     /** Waits until every vertex of the job has all its subtasks RUNNING (the job's own state says RUNNING earlier). */
     public void awaitAllTasksRunning(String jobId, Duration timeout) {
-        Instant deadline = Instant.now().plus(timeout);
-        while (true) {
-            JsonNode job = job(jobId);
-            boolean running = "RUNNING".equals(job.path("state").asText()) && job.path("vertices").size() > 0;
-            for (JsonNode v : job.path("vertices")) {
-                running &= v.path("tasks").path("RUNNING").asInt() == v.path("parallelism").asInt();
-            }
-            if (running) {
-                return;
-            }
-            String state = job.path("state").asText();
-            if (List.of("FAILED", "CANCELED", "FINISHED").contains(state) || Instant.now().isAfter(deadline)) {
-                throw new IllegalStateException("Job " + job.path("name").asText() + " (" + jobId + ") does not have all "
-                        + "tasks running" + (state.equals("RUNNING") || state.equals("RESTARTING") || state.equals("CREATED")
-                        ? " after " + timeout.toSeconds() + " s" : "") + ": " + state + lastFailure(jobId));
-            }
-            pause(Duration.ofMillis(200));
+        AtomicReference<JsonNode> last = new AtomicReference<>();
+        // Stops early, too, when the job has ended: then its tasks will not run any more.
+        pollUntil(timeout, Duration.ofMillis(200), () -> {
+            last.set(job(jobId));
+            return allTasksRunning(last.get())
+                    || List.of("FAILED", "CANCELED", "FINISHED").contains(last.get().path("state").asText());
+        });
+        JsonNode job = last.get();
+        if (allTasksRunning(job)) {
+            return;
         }
+        String state = job.path("state").asText();
+        throw new IllegalStateException("Job " + job.path("name").asText() + " (" + jobId + ") does not have all "
+                + "tasks running" + (state.equals("RUNNING") || state.equals("RESTARTING") || state.equals("CREATED")
+                ? " after " + timeout.toSeconds() + " s" : "") + ": " + state + lastFailure(jobId));
+    }
+
+    private static boolean allTasksRunning(JsonNode job) {
+        boolean running = "RUNNING".equals(job.path("state").asText()) && job.path("vertices").size() > 0;
+        for (JsonNode v : job.path("vertices")) {
+            running &= v.path("tasks").path("RUNNING").asInt() == v.path("parallelism").asInt();
+        }
+        return running;
     }
 
     /** The job's latest failure as "; last failure: ..." (first lines), or "" when it has none. */
@@ -407,12 +411,19 @@ public final class FlinkRestClient {
         return out;
     }
 
-    static void pause(Duration d) {
-        try {
-            Thread.sleep(d.toMillis()); // the poll interval of a deadline-bounded wait
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("Interrupted", e);
+    /**
+     * The deadline-bounded waits of this package: {@link Poll#until}, with an interrupt reported as
+     * {@code IllegalStateException("Interrupted")} (the interrupt flag set again) rather than as a wait that timed out.
+     *
+     * @return true as soon as {@code condition} holds, false once {@code timeout} has passed without it holding
+     */
+    static boolean pollUntil(Duration timeout, Duration interval, BooleanSupplier condition) {
+        if (Poll.until(timeout, interval, condition)) {
+            return true;
         }
+        if (Thread.currentThread().isInterrupted()) {
+            throw new IllegalStateException("Interrupted");
+        }
+        return false;
     }
 }

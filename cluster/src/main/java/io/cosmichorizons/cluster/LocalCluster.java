@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
 /**
@@ -295,32 +296,34 @@ public final class LocalCluster {
         String id = taskManagerResourceId(index).orElseThrow(() ->
                 new IllegalStateException("TaskManager " + index + " is not running"));
         FlinkRestClient rest = rest();
-        Instant deadline = Instant.now().plus(startupTimeout);
-        while (rest.taskManagers().stream().noneMatch(tm -> id.equals(tm.path("id").asText()))) {
+        boolean registered = FlinkRestClient.pollUntil(startupTimeout, Duration.ofMillis(200), () -> {
+            if (rest.taskManagers().stream().anyMatch(tm -> id.equals(tm.path("id").asText()))) {
+                return true;
+            }
             if (taskManager(index).isEmpty()) {
                 throw new IllegalStateException("taskmanager-" + index + " exited. Its log:\n" + tail(TASK_MANAGER + index));
             }
-            if (Instant.now().isAfter(deadline)) {
-                throw new IllegalStateException("taskmanager-" + index + " (" + id + ") not registered after "
-                        + startupTimeout.toSeconds() + " s. Its log:\n" + tail(TASK_MANAGER + index));
-            }
-            FlinkRestClient.pause(Duration.ofMillis(200));
+            return false;
+        });
+        if (!registered) {
+            throw new IllegalStateException("taskmanager-" + index + " (" + id + ") not registered after "
+                    + startupTimeout.toSeconds() + " s. Its log:\n" + tail(TASK_MANAGER + index));
         }
     }
 
     /** Waits until at least {@code count} TaskManagers are registered with the JobManager. */
     public void awaitTaskManagers(int count) {
         FlinkRestClient rest = rest();
-        Instant deadline = Instant.now().plus(startupTimeout);
-        while (true) {
-            int registered = -1;
+        AtomicInteger registered = new AtomicInteger(-1);
+        boolean enough = FlinkRestClient.pollUntil(startupTimeout, Duration.ofMillis(200), () -> {
+            registered.set(-1);
             try {
-                registered = rest.overview().path("taskmanagers").asInt();
+                registered.set(rest.overview().path("taskmanagers").asInt());
             } catch (RuntimeException e) {
                 // JobManager not answering yet
             }
-            if (registered >= count) {
-                return;
+            if (registered.get() >= count) {
+                return true;
             }
             for (ProcessInfo p : liveOrDeadTaskManagers()) {
                 if (!p.alive()) {
@@ -328,11 +331,11 @@ public final class LocalCluster {
                             + "):\n" + tail(p.name()));
                 }
             }
-            if (Instant.now().isAfter(deadline)) {
-                throw new IllegalStateException(registered + " of " + count + " TaskManagers registered after "
-                        + startupTimeout.toSeconds() + " s. Log of taskmanager-1:\n" + tail(TASK_MANAGER + 1));
-            }
-            FlinkRestClient.pause(Duration.ofMillis(200));
+            return false;
+        });
+        if (!enough) {
+            throw new IllegalStateException(registered.get() + " of " + count + " TaskManagers registered after "
+                    + startupTimeout.toSeconds() + " s. Log of taskmanager-1:\n" + tail(TASK_MANAGER + 1));
         }
     }
 
@@ -346,16 +349,18 @@ public final class LocalCluster {
         launch(SQL_GATEWAY, jvm, SQL_GATEWAY_MAIN, List.of(),
                 Map.of("FLINK_CONF_DIR", confDirectory().toString()));
         int port = config().getInt("sql-gateway.endpoint.rest.port", 8083);
-        Instant deadline = Instant.now().plus(startupTimeout);
-        while (!Ports.accepts(port)) {
+        boolean listening = FlinkRestClient.pollUntil(startupTimeout, Duration.ofMillis(200), () -> {
+            if (Ports.accepts(port)) {
+                return true;
+            }
             if (live(SQL_GATEWAY).isEmpty()) {
                 throw new IllegalStateException("The SQL gateway exited during startup. Its log:\n" + tail(SQL_GATEWAY));
             }
-            if (Instant.now().isAfter(deadline)) {
-                throw new IllegalStateException("The SQL gateway does not listen on " + port + " after "
-                        + startupTimeout.toSeconds() + " s. Its log:\n" + tail(SQL_GATEWAY));
-            }
-            FlinkRestClient.pause(Duration.ofMillis(200));
+            return false;
+        });
+        if (!listening) {
+            throw new IllegalStateException("The SQL gateway does not listen on " + port + " after "
+                    + startupTimeout.toSeconds() + " s. Its log:\n" + tail(SQL_GATEWAY));
         }
     }
 
@@ -529,17 +534,19 @@ public final class LocalCluster {
 
     private void awaitRest(Process jobManager) {
         FlinkRestClient rest = rest();
-        Instant deadline = Instant.now().plus(startupTimeout);
-        while (!rest.isUp()) {
+        boolean up = FlinkRestClient.pollUntil(startupTimeout, Duration.ofMillis(200), () -> {
+            if (rest.isUp()) {
+                return true;
+            }
             if (!jobManager.isAlive()) {
                 throw new IllegalStateException("The JobManager exited during startup (exit code " + jobManager.exitValue()
                         + "). Its log (" + logFile(JOB_MANAGER) + "):\n" + tail(JOB_MANAGER));
             }
-            if (Instant.now().isAfter(deadline)) {
-                throw new IllegalStateException("The JobManager's REST API at " + rest.baseUrl() + " does not answer after "
-                        + startupTimeout.toSeconds() + " s. Its log:\n" + tail(JOB_MANAGER));
-            }
-            FlinkRestClient.pause(Duration.ofMillis(200));
+            return false;
+        });
+        if (!up) {
+            throw new IllegalStateException("The JobManager's REST API at " + rest.baseUrl() + " does not answer after "
+                    + startupTimeout.toSeconds() + " s. Its log:\n" + tail(JOB_MANAGER));
         }
     }
 

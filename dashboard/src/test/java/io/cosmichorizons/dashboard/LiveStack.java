@@ -16,6 +16,7 @@ import io.cosmichorizons.publisher.EventPublisher;
 import io.cosmichorizons.serde.AvroCodec;
 import io.cosmichorizons.testbed.RealServices;
 import io.cosmichorizons.topics.Topics;
+import io.cosmichorizons.waiting.Poll;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -158,17 +159,9 @@ final class LiveStack implements AutoCloseable {
      */
     static Duration within(String what, Duration timeout, BooleanSupplier condition) {
         long start = System.nanoTime();
-        long deadline = start + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("Timed out after " + timeout + " waiting for " + what);
-            }
-            try {
-                Thread.sleep(50); // polling interval of a deadline-bounded wait, not a synchronisation
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError("Interrupted while waiting for " + what);
-            }
+        if (!Poll.until(timeout, Duration.ofMillis(50), condition)) {
+            throw new AssertionError((Thread.currentThread().isInterrupted() ? "Interrupted" : "Timed out after " + timeout)
+                    + " waiting for " + what);
         }
         return Duration.ofNanos(System.nanoTime() - start);
     }

@@ -20,6 +20,7 @@ import io.cosmichorizons.events.LifecycleEventType;
 import io.cosmichorizons.events.QueuedDetails;
 import io.cosmichorizons.events.SubmittedDetails;
 import io.cosmichorizons.serde.EventValidator;
+import io.cosmichorizons.waiting.Poll;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -377,14 +378,10 @@ class SlurmBridgeTest {
     }
 
     static void await(java.util.function.BooleanSupplier condition) {
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (!condition.getAsBoolean()) {
-            assertTrue(System.nanoTime() < deadline, "timed out");
-            try {
-                Thread.sleep(5); // polling interval of a deadline-bounded wait, not a synchronisation
-            } catch (InterruptedException e) {
-                throw new AssertionError(e);
-            }
+        boolean held = Poll.until(Duration.ofSeconds(10), Duration.ofMillis(5), condition);
+        if (!held && Thread.currentThread().isInterrupted()) {
+            throw new AssertionError("interrupted");
         }
+        assertTrue(held, "timed out");
     }
 }

@@ -13,9 +13,9 @@ import io.cosmichorizons.serde.RejectedRecordException;
 import io.cosmichorizons.testbed.RealServices;
 import io.cosmichorizons.topics.Topics;
 import io.cosmichorizons.verification.OutputSnapshot;
+import io.cosmichorizons.waiting.Poll;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -112,17 +112,9 @@ public final class TestStack {
 
     /** Waits until {@code condition} holds, failing with {@code what} after the deadline. */
     public static void await(String what, Duration timeout, BooleanSupplier condition) {
-        Instant deadline = Instant.now().plus(timeout);
-        while (!condition.getAsBoolean()) {
-            if (Instant.now().isAfter(deadline)) {
-                throw new AssertionError("Timed out after " + timeout + " waiting for " + what);
-            }
-            try {
-                Thread.sleep(250); // polling interval of a deadline-bounded wait, not a synchronisation
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError("Interrupted while waiting for " + what);
-            }
+        if (!Poll.until(timeout, Duration.ofMillis(250), condition)) {
+            throw new AssertionError((Thread.currentThread().isInterrupted() ? "Interrupted" : "Timed out after " + timeout)
+                    + " waiting for " + what);
         }
     }
 }
