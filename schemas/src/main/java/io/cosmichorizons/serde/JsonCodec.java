@@ -44,8 +44,9 @@ import org.apache.avro.specific.SpecificRecord;
  *   <li>bytes: base64 strings.
  * </ul>
  *
- * The encoding follows schema field order and is therefore deterministic; the audit ledger uses it as the canonical
- * payload. Conversion goes through Avro binary so that logical types are handled by Avro itself.
+ * The encoding follows schema field order and is therefore deterministic; the audit ledger uses its
+ * {@linkplain #encodeCanonical canonical variant} as the payload. Conversion goes through Avro binary so that logical
+ * types are handled by Avro itself.
  */
 public final class JsonCodec {
     private static final ObjectMapper MAPPER = new ObjectMapper();
@@ -58,18 +59,33 @@ public final class JsonCodec {
     // ------------------------------------------------------------------------------------------ encode
 
     public static byte[] encode(SpecificRecord record) {
-        GenericRecord raw = toRaw(record);
-        ByteArrayOutputStream out = new ByteArrayOutputStream(512);
-        try (JsonGenerator gen = FACTORY.createGenerator(out)) {
-            writeValue(gen, raw, record.getSchema());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return out.toByteArray();
+        return encode(record, false);
     }
 
     public static String encodeToString(SpecificRecord record) {
         return new String(encode(record), java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    /**
+     * The canonical form: as {@link #encode}, but record fields that hold null are left out (every nullable field of
+     * the contracts defaults to null, so absent and null mean the same). A compatible contract change adds such a
+     * field; leaving it out keeps the canonical form of every event that does not set it the same whichever version
+     * of the contract the reader was built with. The audit ledger needs that: after an upgrade, a replayed event must
+     * hash exactly as it did before it.
+     */
+    public static String encodeCanonical(SpecificRecord record) {
+        return new String(encode(record, true), java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    private static byte[] encode(SpecificRecord record, boolean omitNulls) {
+        GenericRecord raw = toRaw(record);
+        ByteArrayOutputStream out = new ByteArrayOutputStream(512);
+        try (JsonGenerator gen = FACTORY.createGenerator(out)) {
+            writeValue(gen, raw, record.getSchema(), omitNulls);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toByteArray();
     }
 
     private static GenericRecord toRaw(SpecificRecord record) {
@@ -88,14 +104,18 @@ public final class JsonCodec {
         }
     }
 
-    private static void writeValue(JsonGenerator gen, Object value, Schema schema) throws IOException {
+    private static void writeValue(JsonGenerator gen, Object value, Schema schema, boolean omitNulls) throws IOException {
         switch (schema.getType()) {
             case RECORD -> {
                 GenericRecord r = (GenericRecord) value;
                 gen.writeStartObject();
                 for (Schema.Field f : schema.getFields()) {
+                    Object fieldValue = r.get(f.pos());
+                    if (fieldValue == null && omitNulls) {
+                        continue;
+                    }
                     gen.writeFieldName(f.name());
-                    writeValue(gen, r.get(f.pos()), f.schema());
+                    writeValue(gen, fieldValue, f.schema(), omitNulls);
                 }
                 gen.writeEndObject();
             }
@@ -103,7 +123,7 @@ public final class JsonCodec {
                 if (value == null) {
                     gen.writeNull();
                 } else {
-                    writeValue(gen, value, schema.getTypes().get(RAW.resolveUnion(schema, value)));
+                    writeValue(gen, value, schema.getTypes().get(RAW.resolveUnion(schema, value)), omitNulls);
                 }
             }
             case NULL -> gen.writeNull();
@@ -128,7 +148,7 @@ public final class JsonCodec {
             case ARRAY -> {
                 gen.writeStartArray();
                 for (Object item : (List<?>) value) {
-                    writeValue(gen, item, schema.getElementType());
+                    writeValue(gen, item, schema.getElementType(), omitNulls);
                 }
                 gen.writeEndArray();
             }
@@ -139,7 +159,7 @@ public final class JsonCodec {
                 ((Map<?, ?>) value).forEach((k, v) -> sorted.put(k.toString(), v));
                 for (Map.Entry<String, Object> e : sorted.entrySet()) {
                     gen.writeFieldName(e.getKey());
-                    writeValue(gen, e.getValue(), schema.getValueType());
+                    writeValue(gen, e.getValue(), schema.getValueType(), omitNulls);
                 }
                 gen.writeEndObject();
             }

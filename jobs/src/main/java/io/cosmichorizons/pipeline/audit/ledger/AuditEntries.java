@@ -73,7 +73,7 @@ public final class AuditEntries {
         long chainTime = Math.max(chain.getChainTime(), kafkaTimestamp);
         long seq = chain.getNextSeq();
         byte[] prev = bytes(chain.getPrevHash());
-        String payload = JsonCodec.encodeToString(event);
+        String payload = JsonCodec.encodeCanonical(event);
         canonical.entry(utf8(chainId), seq, chainTime, utf8(source.getTopic()), source.getOffset(), kafkaTimestamp,
                 utf8(d.eventId()), utf8(d.eventType()), utf8(d.jobId()), utf8(d.actor()), utf8(d.correlationId()),
                 d.occurredAt().toEpochMilli(), utf8(payload));
