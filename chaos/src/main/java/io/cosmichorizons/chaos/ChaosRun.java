@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.cosmichorizons.cluster.ClusterStatus;
 import io.cosmichorizons.cluster.FlinkRestClient;
 import io.cosmichorizons.cluster.JobHistory;
+import io.cosmichorizons.cluster.JobJar;
 import io.cosmichorizons.cluster.JobSubmitter;
 import io.cosmichorizons.cluster.LocalCluster;
 import io.cosmichorizons.generator.GenerationProgress;
@@ -27,6 +28,7 @@ import io.cosmichorizons.verification.OutputComparison;
 import io.cosmichorizons.verification.OutputSnapshot;
 import io.cosmichorizons.verification.Pipeline;
 import io.cosmichorizons.verification.PublishedInputs;
+import io.cosmichorizons.waiting.Poll;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -59,10 +61,16 @@ import java.util.stream.Collectors;
  */
 public final class ChaosRun {
 
-    /** Where the run happens. The embedded services are needed for their faults; external ones skip them. */
+    /**
+     * Where the run happens. The embedded services are needed for their faults; external ones skip them.
+     *
+     * @param jobJar the job jar the run starts with
+     * @param nextJobJar the job jar of a next release, with a compatible contract change ({@link JobJar#locateNext}),
+     *     which the rescale upgrades to; empty: the rescale resubmits {@code jobJar}
+     */
     public record Environment(String bootstrapServers, String jdbcUrl, String topicPrefix,
             Optional<EmbeddedKafka> kafka, Optional<EmbeddedPostgresServer> postgres, Path home, Path runDirectory,
-            Path jobJar) {}
+            Path jobJar, Optional<Path> nextJobJar) {}
 
     /** One fault and how long the pipeline took to recover from it. Null durations: not measured or not reached. */
     public record Recovery(String fault, Instant at, Duration outage, Duration toCheckpoint, Duration toLagUnderOneSecond,
@@ -87,6 +95,8 @@ public final class ChaosRun {
     private JobHistory history;
     private Map<String, String> jobIds = new LinkedHashMap<>();
     private int parallelism;
+    /** The job jar the jobs run from: env.jobJar(), until an upgrade. */
+    private Path jar;
     /** Cluster processes that exited without the run killing them (e.g. a TaskManager dying on a JDBC outage). */
     private final List<String> unexpectedExits = new ArrayList<>();
 
@@ -96,6 +106,7 @@ public final class ChaosRun {
         this.progress = progress;
         this.settings = settings(env, options);
         this.parallelism = options.initialParallelism();
+        this.jar = env.jobJar();
     }
 
     /** The settings of every job: this run's topics, groups and services, and outputs that depend on events only. */
@@ -194,8 +205,8 @@ public final class ChaosRun {
                 bouncePostgres(options.postgresOutage());
             }
             if (options.rescale()) {
-                rescale(2);
-                rescale(1);
+                rescale(2, env.nextJobJar().orElse(jar));
+                rescale(1, jar);
             }
 
             GroundTruth truth = feeding.get(30, TimeUnit.MINUTES);
@@ -327,19 +338,26 @@ public final class ChaosRun {
         measure(fault, at, back, Duration.between(at, back), "restarted on the same port and data");
     }
 
-    /** Stop every job with a savepoint and resubmit it from there at another parallelism. */
-    private void rescale(int to) {
+    /**
+     * Stop every job with a savepoint and resubmit it from there at another parallelism, from {@code next}: when that
+     * is another jar, this is an upgrade, and the restore goes through the state's schema evolution.
+     */
+    private void rescale(int to, Path next) {
         Instant at = Instant.now();
         JobSubmitter submitter = submitter();
         for (String name : jobIds.keySet()) {
             submitter.stopWithSavepoint(name, null, TIMEOUT);
         }
         int from = parallelism;
+        boolean upgrade = !next.equals(jar);
         parallelism = to;
+        jar = next;
         submit(true);
-        say("rescale: every job stopped with a savepoint and resubmitted from it, parallelism " + from + " -> " + to);
-        measure("rescale " + from + " -> " + to + " (stop with savepoint, resubmit)", at, at, Duration.ZERO,
-                "state restored from the savepoints");
+        String what = (upgrade ? "upgrade to " + next.getFileName() + " and rescale " : "rescale ") + from + " -> " + to;
+        say(what + ": every job stopped with a savepoint and resubmitted from it");
+        measure(what + " (stop with savepoint, resubmit)", at, at, Duration.ZERO, upgrade
+                ? "state restored from the savepoints into the next contract (JobLifecycleEvent + priority)"
+                : "state restored from the savepoints");
     }
 
     /** The length of an outage is the fault itself, not a wait for something to happen. */
@@ -430,7 +448,7 @@ public final class ChaosRun {
     }
 
     private void submit(boolean fromLatestSnapshot) {
-        List<JobSubmitter.Submitted> submitted = submitter().submit(env.jobJar(), PipelineJobs.ALL,
+        List<JobSubmitter.Submitted> submitted = submitter().submit(jar, PipelineJobs.ALL,
                 new JobSubmitter.Options(settings, parallelism, null, fromLatestSnapshot, false));
         Map<String, String> ids = new LinkedHashMap<>();
         for (JobSubmitter.Submitted s : submitted) {
@@ -555,18 +573,7 @@ public final class ChaosRun {
     }
 
     private void await(String what, BooleanSupplier condition) {
-        Instant deadline = Instant.now().plus(TIMEOUT);
-        while (!condition.getAsBoolean()) {
-            if (Instant.now().isAfter(deadline)) {
-                throw new IllegalStateException("Timed out after " + TIMEOUT.toMinutes() + " min waiting for " + what);
-            }
-            try {
-                Thread.sleep(250); // polling interval of a deadline-bounded wait, not a synchronisation
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("Interrupted while waiting for " + what, e);
-            }
-        }
+        Poll.await(what, TIMEOUT, Duration.ofMillis(250), condition);
     }
 
     private void say(String line) {

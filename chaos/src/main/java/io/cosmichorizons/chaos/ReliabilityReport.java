@@ -27,7 +27,10 @@ public final class ReliabilityReport {
                 + "topics, interleaved with the workload, no other fault meanwhile; job restarts during the fuzzing: **")
                 .append(r.restartsDuringFuzzing()).append("**. By mutation: ").append(r.fuzzedByMutation()).append(".\n");
         sb.append("* Parallelism ").append(o.initialParallelism()).append(o.rescale() ? ", rescaled 1 → 2 → 1 through "
-                + "stop-with-savepoint and resubmission" : "").append(".\n\n");
+                + "stop-with-savepoint and resubmission; the first resubmission upgrades to the next job jar "
+                + "(`jobs-next`: JobLifecycleEvent with a new optional field, `priority`, which the lifecycle jobs keep "
+                + "in their reorder buffers), so the restore goes through Avro state schema evolution" : "")
+                .append(".\n\n");
         sb.append("## Faults and recovery times\n\n");
         sb.append("Recovery is measured from the fault (for outages, from the moment the service was stopped) to the "
                 + "first checkpoint of every job triggered after the fault (after the service's return, for outages) "

@@ -21,6 +21,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -47,7 +48,7 @@ class ChaosITCase {
         Path home = FlinkRuntime.home();
         run = new ChaosRun(ChaosOptions.shortRun(), new ChaosRun.Environment(RealServices.bootstrapServers(),
                 stack.jdbcUrl, stack.prefix, RealServices.kafka(), RealServices.postgres(), home, tmp.resolve("cluster"),
-                JobJar.locate(home)), line -> System.out.println("chaos: " + line));
+                JobJar.locate(home), Optional.empty()), line -> System.out.println("chaos: " + line));
         result = run.run();
     }
 

@@ -26,9 +26,20 @@ public final class JobJar {
             }
             return jar;
         }
-        Path target = home.resolve("jobs/target");
+        return newest(home.resolve("jobs/target"), "horizons-jobs-.*-job\\.jar");
+    }
+
+    /**
+     * The job jar of a next release, {@code jobs-next/target/horizons-jobs-next-<version>-job.jar}: the same jobs built
+     * against a compatible change of the lifecycle contract, for upgrade tests (see jobs-next/pom.xml).
+     */
+    public static Path locateNext(Path home) {
+        return newest(home.resolve("jobs-next/target"), "horizons-jobs-next-.*-job\\.jar");
+    }
+
+    private static Path newest(Path target, String pattern) {
         try (Stream<Path> files = Files.isDirectory(target) ? Files.list(target) : Stream.empty()) {
-            return files.filter(f -> f.getFileName().toString().matches("horizons-jobs-.*-job\\.jar"))
+            return files.filter(f -> f.getFileName().toString().matches(pattern))
                     .max(Comparator.comparing(f -> f.toFile().lastModified()))
                     .orElseThrow(() -> new IllegalStateException("No job jar in " + target
                             + ": build it with mvn -B package -DskipTests (bin/horizons does on first use)"));
