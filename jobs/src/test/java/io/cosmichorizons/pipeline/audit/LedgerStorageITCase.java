@@ -10,6 +10,7 @@ import io.cosmichorizons.events.AuditRecord;
 import io.cosmichorizons.pipeline.audit.ledger.AuditEntries;
 import io.cosmichorizons.pipeline.audit.ledger.LedgerCrypto;
 import io.cosmichorizons.pipeline.audit.ledger.LedgerWriter;
+import io.cosmichorizons.pipeline.testing.TestStack;
 import io.cosmichorizons.testbed.RealServices;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -19,12 +20,16 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -78,6 +83,77 @@ class LedgerStorageITCase {
                     rs.next();
                     assertArrayEquals(AuditEntries.bytes(existing.getHash()), rs.getBytes(1), "the first entry is kept");
                 }
+            }
+        }
+    }
+
+    /**
+     * Two sink subtasks creating the same day partition at once: the second waits on the first's advisory lock, and
+     * once the first commits, it must find the partition there (V006) instead of failing with "already exists".
+     */
+    @Test
+    void twoSessionsCreatingTheSameDayPartitionBothSucceed() throws Exception {
+        String day = "2031-01-15";
+        // A database of its own: the other tests list this class's partitions.
+        String url = LedgerFixture.create("audit_partition_race").jdbcUrl;
+        try (Connection first = DriverManager.getConnection(url); Connection second = DriverManager.getConnection(url)) {
+            first.setAutoCommit(false);
+            assertEquals(2, ensurePartition(first, day), "the day and the next one");
+            int secondPid = backendPid(second);
+            CompletableFuture<Integer> secondCall = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return ensurePartition(second, day);
+                } catch (SQLException e) {
+                    throw new CompletionException(e);
+                }
+            });
+            TestStack.await("the second session waiting for the partition lock", Duration.ofSeconds(30),
+                    () -> waitsOnAdvisoryLock(first, secondPid));
+            first.commit();
+            assertEquals(0, secondCall.get(30, TimeUnit.SECONDS), "nothing left to create, and no error");
+        }
+        try (Connection c = DriverManager.getConnection(url)) {
+            assertEquals(2, partitions(c, "audit_events_p20310115", "audit_events_p20310116"));
+        }
+    }
+
+    private static int ensurePartition(Connection c, String day) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT audit_ensure_partition(?::date)")) {
+            ps.setString(1, day);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        }
+    }
+
+    private static int backendPid(Connection c) throws SQLException {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT pg_backend_pid()")) {
+            rs.next();
+            return rs.getInt(1);
+        }
+    }
+
+    private static boolean waitsOnAdvisoryLock(Connection observer, int pid) {
+        try (PreparedStatement ps = observer.prepareStatement(
+                "SELECT count(*) FROM pg_locks WHERE pid = ? AND locktype = 'advisory' AND NOT granted")) {
+            ps.setInt(1, pid);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getInt(1) > 0;
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static long partitions(Connection c, String... names) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT count(*) FROM audit_partitions WHERE partition_name = ANY (?)")) {
+            ps.setArray(1, c.createArrayOf("text", names));
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
             }
         }
     }
