@@ -5,6 +5,7 @@ import io.cosmichorizons.events.AlertType;
 import io.cosmichorizons.events.internal.InputHealthState;
 import io.cosmichorizons.events.internal.InputMinute;
 import io.cosmichorizons.events.internal.InputTally;
+import io.cosmichorizons.pipeline.state.SortedEntries;
 import java.io.Serializable;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -207,17 +208,8 @@ public class InputHealthMonitor extends KeyedProcessFunction<String, InputTally,
     }
 
     private static InputMinute minute(InputHealthState s, long start) {
-        List<InputMinute> minutes = s.getMinutes();
-        int i = 0;
-        while (i < minutes.size() && minutes.get(i).getMinuteStart() < start) {
-            i++;
-        }
-        if (i < minutes.size() && minutes.get(i).getMinuteStart() == start) {
-            return minutes.get(i);
-        }
-        InputMinute m = InputMinute.newBuilder().setMinuteStart(start).build();
-        minutes.add(i, m);
-        return m;
+        return SortedEntries.findOrInsert(s.getMinutes(), start, InputMinute::getMinuteStart,
+                at -> InputMinute.newBuilder().setMinuteStart(at).build());
     }
 
     // ------------------------------------------------------------------------------------------ lag

@@ -8,6 +8,7 @@ import io.cosmichorizons.events.LifecycleEventType;
 import io.cosmichorizons.events.internal.InputEnvelope;
 import io.cosmichorizons.events.internal.JobHealthState;
 import io.cosmichorizons.pipeline.lifecycle.Transitions;
+import io.cosmichorizons.pipeline.state.SortedEntries;
 import java.io.Serializable;
 import java.time.Duration;
 import java.time.Instant;
@@ -155,14 +156,7 @@ public class JobHealthMonitor extends KeyedCoProcessFunction<String, JobStatus, 
                 || s.getEndedAt() != null && sampledAt > s.getEndedAt()) {
             return;
         }
-        List<Long> pending = s.getPendingSamples();
-        int i = 0;
-        while (i < pending.size() && pending.get(i) < sampledAt) {
-            i++;
-        }
-        if (i == pending.size() || pending.get(i) != sampledAt) {
-            pending.add(i, sampledAt);
-        }
+        SortedEntries.insertUnique(s.getPendingSamples(), sampledAt);
         advance(s, watermark, false, out);
         if (!finishIfSettled(s, ctx, out)) {
             reschedule(s, ctx);

@@ -11,6 +11,7 @@ import io.cosmichorizons.pipeline.health.Alerts;
 import io.cosmichorizons.pipeline.health.OpenAlertGauge;
 import io.cosmichorizons.pipeline.health.RateRule;
 import io.cosmichorizons.pipeline.health.Thresholds;
+import io.cosmichorizons.pipeline.state.SortedEntries;
 import java.io.Serializable;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -235,17 +236,8 @@ public class FleetStatsAggregator extends KeyedProcessFunction<String, FleetEven
     }
 
     private static FleetBucket bucket(FleetState s, long minute) {
-        List<FleetBucket> buckets = s.getBuckets();
-        int i = 0;
-        while (i < buckets.size() && buckets.get(i).getMinuteStart() < minute) {
-            i++;
-        }
-        if (i < buckets.size() && buckets.get(i).getMinuteStart() == minute) {
-            return buckets.get(i);
-        }
-        FleetBucket b = FleetBucket.newBuilder().setMinuteStart(minute).build();
-        buckets.add(i, b);
-        return b;
+        return SortedEntries.findOrInsert(s.getBuckets(), minute, FleetBucket::getMinuteStart,
+                at -> FleetBucket.newBuilder().setMinuteStart(at).build());
     }
 
     private FleetState load() throws Exception {

@@ -14,6 +14,7 @@ import io.cosmichorizons.events.internal.MetricsWindow;
 import io.cosmichorizons.events.internal.SamplePoint;
 import io.cosmichorizons.pipeline.io.DeadLetterRouting;
 import io.cosmichorizons.pipeline.lifecycle.Transitions;
+import io.cosmichorizons.pipeline.state.SortedEntries;
 import io.cosmichorizons.serde.DeadLetters;
 import java.io.Serializable;
 import java.time.Duration;
@@ -291,17 +292,8 @@ public class JobMetricsTracker extends KeyedCoProcessFunction<String, JobStatus,
     }
 
     private MetricsWindow window(JobMetricsState s, long start) {
-        List<MetricsWindow> windows = s.getOpenWindows();
-        int i = 0;
-        while (i < windows.size() && windows.get(i).getWindowStart() < start) {
-            i++;
-        }
-        if (i < windows.size() && windows.get(i).getWindowStart() == start) {
-            return windows.get(i);
-        }
-        MetricsWindow w = MetricsWindow.newBuilder().setWindowStart(start).setPoints(new ArrayList<>()).build();
-        windows.add(i, w);
-        return w;
+        return SortedEntries.findOrInsert(s.getOpenWindows(), start, MetricsWindow::getWindowStart,
+                at -> MetricsWindow.newBuilder().setWindowStart(at).setPoints(new ArrayList<>()).build());
     }
 
     private void clear(JobMetricsState s, Context ctx) {
