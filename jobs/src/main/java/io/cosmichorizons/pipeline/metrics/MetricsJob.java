@@ -16,6 +16,7 @@ import io.cosmichorizons.pipeline.config.Settings;
 import io.cosmichorizons.pipeline.health.Alerts;
 import io.cosmichorizons.pipeline.health.InputHealthMonitor;
 import io.cosmichorizons.pipeline.health.InputTallies;
+import io.cosmichorizons.pipeline.health.InputTallyCombiner;
 import io.cosmichorizons.pipeline.health.JobHealthMonitor;
 import io.cosmichorizons.pipeline.io.DeadLetterRouting;
 import io.cosmichorizons.pipeline.io.KafkaInputs;
@@ -51,6 +52,8 @@ public final class MetricsJob {
     public static final String JOB_NAME = "horizons-metrics";
     /** Stage of the dead letters this job writes for rejected metrics records. */
     public static final String DESERIALIZER_STAGE = "metrics-deserializer";
+    /** Longest a summed input tally waits (processing time) when no watermark or barrier flushes it first. */
+    static final long TALLY_FLUSH_MILLIS = 200;
 
     private MetricsJob() {}
 
@@ -135,10 +138,15 @@ public final class MetricsJob {
                 .map(new RestageDeadLetter(DESERIALIZER_STAGE), deadLetterType)
                 .uid("metrics-restage-dead-letters").name("stage metrics dead letters")
                 .union(aggregates.getSideOutput(DeadLetterRouting.DEAD_LETTERS));
+        // Input tallies are summed per topic and minute next to their source (chained, no shuffle per record).
         DataStream<InputTally> tallies = lifecycleIn.map(new InputTallies.OfInput(), tallyType)
                 .uid("health-tally-lifecycle").name("tally lifecycle input")
+                .transform("sum lifecycle tallies", tallyType, new InputTallyCombiner(TALLY_FLUSH_MILLIS))
+                .uid("health-sum-lifecycle-tallies")
                 .union(metricsIn.map(new InputTallies.OfInput(), tallyType)
-                                .uid("health-tally-metrics").name("tally metrics input"),
+                                .uid("health-tally-metrics").name("tally metrics input")
+                                .transform("sum metrics tallies", tallyType, new InputTallyCombiner(TALLY_FLUSH_MILLIS))
+                                .uid("health-sum-metrics-tallies"),
                         statuses.getSideOutput(DeadLetterRouting.DEAD_LETTERS)
                                 .map(new InputTallies.OfDeadLetter(false), tallyType)
                                 .uid("health-tally-lifecycle-rejects").name("tally lifecycle rejects"),
