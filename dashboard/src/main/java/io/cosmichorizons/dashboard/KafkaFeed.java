@@ -163,7 +163,7 @@ final class KafkaFeed implements AutoCloseable {
     private void apply(ConsumerRecords<byte[], byte[]> records) {
         List<AlertView> alerts = new ArrayList<>();
         List<NotificationView> notifications = new ArrayList<>();
-        List<String> deadLetterReasons = new ArrayList<>();
+        List<LiveState.DeadLetterSeen> deadLetters = new ArrayList<>();
         for (ConsumerRecord<byte[], byte[]> r : records) {
             String topic = r.topic();
             if (r.value() == null) {
@@ -176,13 +176,14 @@ final class KafkaFeed implements AutoCloseable {
                     notifications.add(view(AvroCodec.decode(r.value(), Notification.class,
                             Notification.getClassSchema())));
                 } else if (topic.equals(config.deadLettersTopic())) {
-                    deadLetterReasons.add(AvroCodec.decode(r.value(), DeadLetter.class, DeadLetter.getClassSchema())
-                            .getReason().name());
+                    DeadLetter dl = AvroCodec.decode(r.value(), DeadLetter.class, DeadLetter.getClassSchema());
+                    deadLetters.add(new LiveState.DeadLetterSeen(dl.getSource().getTopic() + "/"
+                            + dl.getSource().getPartition() + "@" + dl.getSource().getOffset(), dl.getReason().name()));
                 }
             } catch (RejectedRecordException e) {
                 undecodable++;
                 if (topic.equals(config.deadLettersTopic())) {
-                    deadLetterReasons.add("UNDECODABLE");
+                    deadLetters.add(new LiveState.DeadLetterSeen(null, "UNDECODABLE"));
                 }
                 LOG.debug("Skipping a record of {} that is not the expected type: {}", topic, e.getMessage());
             }
@@ -193,8 +194,8 @@ final class KafkaFeed implements AutoCloseable {
         if (!notifications.isEmpty()) {
             state.addNotifications(notifications);
         }
-        if (!deadLetterReasons.isEmpty()) {
-            state.countDeadLetters(deadLetterReasons);
+        if (!deadLetters.isEmpty()) {
+            state.countDeadLetters(deadLetters);
         }
         state.setKafka(partitionCount(), error, undecodable);
     }

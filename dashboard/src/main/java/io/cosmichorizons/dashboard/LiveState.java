@@ -21,8 +21,10 @@ import java.util.Deque;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.function.LongSupplier;
@@ -61,8 +63,11 @@ final class LiveState {
     private long deadLetterTotal;
     private final Deque<Long> deadLetterArrivals = new ArrayDeque<>();
     private final Map<String, Long> deadLettersByReason = new TreeMap<>();
+    /** The input records dead-lettered lately, oldest first, so a record counts once whichever jobs rejected it. */
+    private final Set<String> deadLetteredRecords = new LinkedHashSet<>();
     private FlinkStatus flink = FlinkStatus.notConfigured();
     private Health health;
+    static final int REMEMBERED_DEAD_LETTERS = 100_000;
 
     LiveState(EventHub hub, LongSupplier clock) {
         this.hub = hub;
@@ -185,14 +190,43 @@ final class LiveState {
         }
     }
 
-    synchronized void countDeadLetters(List<String> reasons) {
+    /**
+     * A dead letter as the feed read it.
+     *
+     * @param record the input record it is about ({@code topic/partition@offset}), or null when unknown (a dead letter
+     *     that does not decode)
+     * @param reason why it was rejected
+     */
+    record DeadLetterSeen(String record, String reason) {}
+
+    /**
+     * Counts dead-lettered input records. Every job that reads a bad record dead-letters it (the lifecycle and the
+     * audit job both read job-lifecycle), so a record seen again within the last {@value #REMEMBERED_DEAD_LETTERS}
+     * is not counted twice.
+     */
+    synchronized void countDeadLetters(List<DeadLetterSeen> seen) {
         long now = clock.getAsLong();
-        for (String reason : reasons) {
+        for (DeadLetterSeen d : seen) {
+            if (d.record() != null && !rememberDeadLettered(d.record())) {
+                continue;
+            }
             deadLetterTotal++;
             deadLetterArrivals.addLast(now);
-            deadLettersByReason.merge(reason, 1L, Long::sum);
+            deadLettersByReason.merge(d.reason(), 1L, Long::sum);
         }
         refreshHealth();
+    }
+
+    private boolean rememberDeadLettered(String record) {
+        if (!deadLetteredRecords.add(record)) {
+            return false;
+        }
+        if (deadLetteredRecords.size() > REMEMBERED_DEAD_LETTERS) {
+            Iterator<String> oldest = deadLetteredRecords.iterator();
+            oldest.next();
+            oldest.remove();
+        }
+        return true;
     }
 
     synchronized void setKafka(int partitions, String error, long undecodableRecords) {
