@@ -3,6 +3,7 @@ package io.cosmichorizons.bench;
 import io.cosmichorizons.pipeline.InProcessFlink;
 import io.cosmichorizons.pipeline.PipelineJob;
 import io.cosmichorizons.pipeline.config.Settings;
+import io.cosmichorizons.waiting.Poll;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -52,37 +53,47 @@ final class PipelineDrain {
         long t0 = System.nanoTime();
         List<JobID> ids = flink.submitAll(plan.jobs(), plan.settings());
         String rest = flink.restUrl();
-        double lastLog = 0;
-        double done = Double.NaN;
-        while (true) {
-            double t = (System.nanoTime() - t0) / 1e9;
-            Map<String, Lag.Progress> p = lag.progress();
-            boolean allRunning = true;
-            for (JobID id : ids) {
-                JobStatus status = flink.miniCluster().getJobStatus(id).get(10, TimeUnit.SECONDS);
-                if (status.isGloballyTerminalState()) {
-                    throw new IllegalStateException("Job " + id + " ended while draining: " + status);
+        double[] lastLog = {0};
+        // Each poll takes one sample; the drain is done at the first sample with everything committed.
+        boolean drained = Poll.until(timeout, sampleEvery, () -> {
+            try {
+                double t = (System.nanoTime() - t0) / 1e9;
+                Map<String, Lag.Progress> p = lag.progress();
+                boolean allRunning = true;
+                for (JobID id : ids) {
+                    JobStatus status = flink.miniCluster().getJobStatus(id).get(10, TimeUnit.SECONDS);
+                    if (status.isGloballyTerminalState()) {
+                        throw new IllegalStateException("Job " + id + " ended while draining: " + status);
+                    }
+                    allRunning &= status == JobStatus.RUNNING;
                 }
-                allRunning &= status == JobStatus.RUNNING;
+                double heapAfterGc = forceGc ? Resources.heapAfterGcMb() : Double.NaN;
+                // Checkpoint statistics exist once the job masters run.
+                long state = allRunning ? Resources.stateBytes(rest, ids) : 0;
+                Sample s = new Sample(t, p, Resources.heapUsedMb(), heapAfterGc, Resources.rssMb(), state);
+                samples.add(s);
+                if (s.lag() == 0 && p.entrySet().stream().allMatch(e -> e.getValue().committed() >= totals.get(e.getKey()))) {
+                    return true;
+                }
+                if (t - lastLog[0] >= 5 || lastLog[0] == 0) {
+                    lastLog[0] = Math.max(1e-9, t);
+                    log.accept(progressLine(s, totals, samples));
+                }
+                return false;
+            } catch (IllegalStateException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new IllegalStateException("Sampling the drain failed: " + e.getMessage(), e);
             }
-            double heapAfterGc = forceGc ? Resources.heapAfterGcMb() : Double.NaN;
-            // Checkpoint statistics exist once the job masters run.
-            long state = allRunning ? Resources.stateBytes(rest, ids) : 0;
-            Sample s = new Sample(t, p, Resources.heapUsedMb(), heapAfterGc, Resources.rssMb(), state);
-            samples.add(s);
-            if (s.lag() == 0 && p.entrySet().stream().allMatch(e -> e.getValue().committed() >= totals.get(e.getKey()))) {
-                done = t;
-                break;
-            }
-            if (t - lastLog >= 5 || lastLog == 0) {
-                lastLog = Math.max(1e-9, t);
-                log.accept(progressLine(s, totals, samples));
-            }
-            if (t > timeout.toSeconds()) {
-                throw new IllegalStateException("Not drained after " + timeout.toSeconds() + " s; lag " + s.lag());
-            }
-            Thread.sleep(sampleEvery.toMillis());
+        });
+        if (Thread.interrupted()) {
+            throw new InterruptedException("Interrupted while draining");
         }
+        if (!drained) {
+            throw new IllegalStateException("Not drained after " + timeout.toSeconds() + " s; lag "
+                    + samples.get(samples.size() - 1).lag());
+        }
+        double done = samples.get(samples.size() - 1).seconds();
         log.accept(progressLine(samples.get(samples.size() - 1), totals, samples));
         for (JobID id : ids) {
             flink.cancel(id);

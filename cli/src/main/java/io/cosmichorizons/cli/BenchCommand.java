@@ -7,6 +7,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code horizons bench}: throughput, latency, memory and microbenchmarks; writes docs/BENCHMARKS.md. */
@@ -20,7 +21,9 @@ import picocli.CommandLine.Option;
                 "  latency   production -> visible output, p50/p95/p99, per input rate x checkpoint interval",
                 "  soak      memory (heap after GC, RSS, state) over --soak-events on RocksDB state",
                 "  jmh       JMH microbenchmarks: decoder, state-machine step, hash-chain step, verification",
-                "Embedded Kafka and PostgreSQL (fsync and synchronous_commit ON) unless given. Not for CI; run it on a",
+                "Embedded Kafka and PostgreSQL (fsync and synchronous_commit ON) unless given; with external ones the",
+                "bench creates and deletes its own bench-* topics and, per phase, a database (it needs CREATEDB).",
+                "Not for CI; run it on a",
                 "quiet machine (it prints the load average), e.g. flock -o /tmp/mvn.lock bin/horizons bench --quick"})
 public final class BenchCommand implements Callable<Integer> {
 
@@ -70,13 +73,8 @@ public final class BenchCommand implements Callable<Integer> {
             description = "Where BENCHMARKS.md and benchmarks/ go (default: docs/ of the project; .horizons/bench-quick/ with --quick)")
     Path output;
 
-    @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT",
-            description = "Use this Kafka instead of the embedded broker (env KAFKA_BOOTSTRAP_SERVERS); the bench creates and deletes its own bench-* topics")
-    String bootstrapServers;
-
-    @Option(names = "--jdbc-url", paramLabel = "URL",
-            description = "Use this PostgreSQL instead of the embedded one (env JDBC_URL); needs CREATEDB: each phase gets its own database, dropped afterwards")
-    String jdbcUrl;
+    @Mixin
+    ServiceOptions.EmbeddedByDefault external = new ServiceOptions.EmbeddedByDefault();
 
     @Option(names = "--data-dir", paramLabel = "DIR", description = "Embedded Kafka, PostgreSQL and checkpoint data (default: a temporary directory)")
     Path dataDir;
@@ -113,8 +111,8 @@ public final class BenchCommand implements Callable<Integer> {
                 soakJobs != null ? soakJobs : quick ? 10_000 : 1_000_000,
                 new LinkedHashSet<>(BenchRunner.phases(phases)),
                 out, dataDir,
-                bootstrapServers, // null: KAFKA_BOOTSTRAP_SERVERS, else embedded
-                jdbcUrl, // null: JDBC_URL, else embedded
+                external.bootstrapServers, // null: KAFKA_BOOTSTRAP_SERVERS, else embedded
+                external.jdbcUrl, // null: JDBC_URL, else embedded
                 keep, jfr, rocksDb(stateBackend));
         System.out.println("bin/horizons bench" + (quick ? " --quick" : "") + ": phases " + options.phases()
                 + "; output " + out.toAbsolutePath().normalize());

@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code horizons chaos}: the pipeline under faults, every output compared with the ground truth (issue 7). */
@@ -27,7 +28,8 @@ import picocli.CommandLine.Option;
                 + "and an upgrade to the next job jar (jobs-next: a new optional field in JobLifecycleEvent) rescaling "
                 + "1 -> 2, then back to 1, through savepoints.",
                 "",
-                "Kafka and PostgreSQL are embedded (their faults need them); with external ones those faults are skipped.",
+                "Kafka and PostgreSQL are embedded (their faults need them); with external ones (an empty database) those "
+                + "faults are skipped.",
                 "Exits 0 when every output equals the ground truth, 1 otherwise."})
 public final class ChaosCommand implements Callable<Integer> {
 
@@ -47,11 +49,8 @@ public final class ChaosCommand implements Callable<Integer> {
             description = "Where to write the report, relative to the project (default ${DEFAULT-VALUE})")
     Path report;
 
-    @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT", description = "An external Kafka (env KAFKA_BOOTSTRAP_SERVERS; default: embedded)")
-    String bootstrapServers;
-
-    @Option(names = "--jdbc-url", paramLabel = "URL", description = "An external PostgreSQL, empty database (env JDBC_URL; default: embedded)")
-    String jdbcUrl;
+    @Mixin
+    ServiceOptions.EmbeddedByDefault external = new ServiceOptions.EmbeddedByDefault();
 
     @Override
     public Integer call() throws Exception {
@@ -62,7 +61,7 @@ public final class ChaosCommand implements Callable<Integer> {
         Path home = FlinkRuntime.home();
         Path work = Files.createTempDirectory("horizons-chaos");
         System.out.println("Starting Kafka and PostgreSQL ...");
-        try (Services services = Services.builder().bootstrapServers(bootstrapServers).jdbcUrl(jdbcUrl)
+        try (Services services = Services.builder().bootstrapServers(external.bootstrapServers).jdbcUrl(external.jdbcUrl)
                 .dataDirectory(work.resolve("services")).keepData(false).start()) {
             services.summary().forEach(line -> System.out.println("  " + line));
             try (var admin = TopicsCommand.admin(services.bootstrapServers())) {

@@ -51,6 +51,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -90,12 +91,8 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--summary-every", defaultValue = "5s", description = "How often to print the live summary (default ${DEFAULT-VALUE})")
     String summaryEvery;
 
-    @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT",
-            description = "Use this Kafka instead of the embedded broker (env KAFKA_BOOTSTRAP_SERVERS)")
-    String bootstrapServers;
-
-    @Option(names = "--jdbc-url", paramLabel = "URL", description = "Use this PostgreSQL instead of the embedded one (env JDBC_URL)")
-    String jdbcUrl;
+    @Mixin
+    ServiceOptions.EmbeddedByDefault external = new ServiceOptions.EmbeddedByDefault();
 
     @Option(names = "--kafka-port", defaultValue = "9092", description = "Port of the embedded broker, if free (default ${DEFAULT-VALUE})")
     int kafkaPort;
@@ -139,8 +136,8 @@ public final class DemoCommand implements Callable<Integer> {
         Path data = dataDir != null ? dataDir : Files.createTempDirectory("horizons-demo");
         System.out.println("Starting Kafka and PostgreSQL ...");
         Services services = Services.builder()
-                .bootstrapServers(bootstrapServers)
-                .jdbcUrl(jdbcUrl)
+                .bootstrapServers(external.bootstrapServers)
+                .jdbcUrl(external.jdbcUrl)
                 .kafkaPort(Ports.preferredOrFree(kafkaPort))
                 .postgresPort(Ports.preferredOrFree(postgresPort))
                 .dataDirectory(data)

@@ -6,6 +6,7 @@ import io.cosmichorizons.events.Alert;
 import io.cosmichorizons.events.DeadLetter;
 import io.cosmichorizons.events.Notification;
 import io.cosmichorizons.serde.AvroCodec;
+import io.cosmichorizons.serde.DeadLetters;
 import io.cosmichorizons.serde.RejectedRecordException;
 import java.time.Duration;
 import java.time.Instant;
@@ -177,8 +178,8 @@ final class KafkaFeed implements AutoCloseable {
                             Notification.getClassSchema())));
                 } else if (topic.equals(config.deadLettersTopic())) {
                     DeadLetter dl = AvroCodec.decode(r.value(), DeadLetter.class, DeadLetter.getClassSchema());
-                    deadLetters.add(new LiveState.DeadLetterSeen(dl.getSource().getTopic() + "/"
-                            + dl.getSource().getPartition() + "@" + dl.getSource().getOffset(), dl.getReason().name()));
+                    deadLetters.add(new LiveState.DeadLetterSeen(DeadLetters.coordinates(dl.getSource()),
+                            dl.getReason().name()));
                 }
             } catch (RejectedRecordException e) {
                 undecodable++;

@@ -12,6 +12,11 @@ import org.apache.avro.specific.SpecificRecord;
 public final class DeadLetters {
     private DeadLetters() {}
 
+    /** Where the rejected record was read, as {@code topic/partition@offset}: one input record, whichever job rejected it. */
+    public static String coordinates(SourceRecord source) {
+        return source.getTopic() + "/" + source.getPartition() + "@" + source.getOffset();
+    }
+
     public static DeadLetter of(DeadLetterReason reason, String message, String stage, SourceRecord source,
             SpecificRecord event) {
         DeadLetter.Builder b = DeadLetter.newBuilder()

@@ -2,6 +2,7 @@ package io.cosmichorizons.verification;
 
 import io.cosmichorizons.events.DeadLetter;
 import io.cosmichorizons.generator.GroundTruth;
+import io.cosmichorizons.serde.DeadLetters;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -93,7 +94,7 @@ public final class DeadLetterChecks {
     }
 
     static String coordinates(DeadLetter dl) {
-        return dl.getSource().getTopic() + "/" + dl.getSource().getPartition() + "@" + dl.getSource().getOffset();
+        return DeadLetters.coordinates(dl.getSource());
     }
 
     private static Set<String> fuzzedCoordinates(PublishedInputs in) {
