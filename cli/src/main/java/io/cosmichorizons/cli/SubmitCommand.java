@@ -6,6 +6,7 @@ import io.cosmichorizons.cluster.JobJar;
 import io.cosmichorizons.cluster.JobSubmitter;
 import io.cosmichorizons.cluster.LocalCluster;
 import io.cosmichorizons.pipeline.PipelineJob;
+import io.cosmichorizons.pipeline.audit.AuditJob;
 import io.cosmichorizons.pipeline.config.Settings;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -22,6 +23,7 @@ import picocli.CommandLine.Parameters;
         description = {"Upload the shaded job jar to a Flink cluster (POST /jars/upload) and start jobs (POST /jars/:id/run).",
                 "The jobs get --kafka.bootstrap-servers and --jdbc.url from --bootstrap-servers/--jdbc-url (or the environment)."})
 public final class SubmitCommand implements Callable<Integer> {
+    static final String AUDIT_JOB = new AuditJob.Definition().name();
 
     @Parameters(arity = "1..*", paramLabel = "JOB", description = "Job names (see bin/horizons jobs), or all")
     List<String> names;
@@ -54,6 +56,11 @@ public final class SubmitCommand implements Callable<Integer> {
     @Mixin
     ServiceOptions services;
 
+    @Option(names = "--audit-jdbc-url", paramLabel = "URL", defaultValue = "${env:AUDIT_JDBC_URL}",
+            description = "The audit job's JDBC URL: its own login, a member of horizons_audit_writer (bin/horizons db "
+                    + "migrate --audit-login). Env AUDIT_JDBC_URL; default: --jdbc-url")
+    String auditJdbcUrl;
+
     @Override
     public Integer call() {
         List<PipelineJob> jobs = JobSubmitter.resolve(names);
@@ -71,8 +78,14 @@ public final class SubmitCommand implements Callable<Integer> {
         JobSubmitter submitter = new JobSubmitter(rest, ClusterCommand.history(cluster), System.out::println)
                 .checkpointDirectory(checkpoints);
         List<JobSubmitter.Submitted> submitted = submitter.submit(jar != null ? jar : JobJar.locate(FlinkRuntime.home()), jobs,
-                new JobSubmitter.Options(settings, parallelism, savepoint, fromLatest, allowNonRestoredState));
+                new JobSubmitter.Options(settings, jobSettings(), parallelism, savepoint, fromLatest, allowNonRestoredState));
         System.out.println("Submitted " + submitted.size() + " job(s). Web UI: " + rest.baseUrl() + "/#/job/running");
         return 0;
+    }
+
+    /** The audit job writes the ledger as its own restricted login when one is given. */
+    Map<String, Map<String, String>> jobSettings() {
+        return auditJdbcUrl == null || auditJdbcUrl.isBlank() ? Map.of()
+                : Map.of(AUDIT_JOB, Map.of(Settings.JDBC_URL, auditJdbcUrl));
     }
 }

@@ -38,6 +38,19 @@ class ClusterCommandsTest {
     }
 
     @Test
+    void submitGivesOnlyTheAuditJobItsOwnJdbcUrl() {
+        SubmitCommand submit = new SubmitCommand();
+        new CommandLine(submit).parseArgs("all", "--jdbc-url", "jdbc:postgresql://db/h?user=horizons",
+                "--audit-jdbc-url", "jdbc:postgresql://db/h?user=horizons_audit");
+        var options = new io.cosmichorizons.cluster.JobSubmitter.Options(
+                Map.of("jdbc.url", submit.services.jdbcUrl), submit.jobSettings(), null, null, false, false);
+        for (var job : io.cosmichorizons.pipeline.PipelineJobs.ALL) {
+            assertEquals(job.name().equals("audit") ? "jdbc:postgresql://db/h?user=horizons_audit"
+                    : "jdbc:postgresql://db/h?user=horizons", options.settingsOf(job).get("jdbc.url"), job.name());
+        }
+    }
+
+    @Test
     void stopNeedsSavepointOrCancel() {
         StringWriter err = new StringWriter();
         CommandLine cl = Horizons.commandLine();

@@ -52,9 +52,24 @@ public final class JobSubmitter {
         return List.copyOf(jobs);
     }
 
-    /** How to submit. */
-    public record Options(Map<String, String> settings, Integer parallelism, String savepoint,
-            boolean fromLatestSnapshot, boolean allowNonRestoredState) {}
+    /**
+     * How to submit. {@code jobSettings} adds or replaces settings for one job (by pipeline name), e.g. the audit job's
+     * own {@code jdbc.url} with its restricted login.
+     */
+    public record Options(Map<String, String> settings, Map<String, Map<String, String>> jobSettings,
+            Integer parallelism, String savepoint, boolean fromLatestSnapshot, boolean allowNonRestoredState) {
+        public Options(Map<String, String> settings, Integer parallelism, String savepoint, boolean fromLatestSnapshot,
+                boolean allowNonRestoredState) {
+            this(settings, Map.of(), parallelism, savepoint, fromLatestSnapshot, allowNonRestoredState);
+        }
+
+        /** The settings of {@code job}: the shared ones, then its own. */
+        public Map<String, String> settingsOf(PipelineJob job) {
+            Map<String, String> all = new TreeMap<>(settings);
+            all.putAll(jobSettings.getOrDefault(job.name(), Map.of()));
+            return all;
+        }
+    }
 
     /** One submitted job. */
     public record Submitted(PipelineJob job, String jobId, String restoredFrom) {}
@@ -86,7 +101,7 @@ public final class JobSubmitter {
                 if (options.fromLatestSnapshot() && snapshot == null) {
                     log.accept("  " + job.name() + ": no retained checkpoint or savepoint found; starting without state");
                 }
-                List<String> args = programArgs(options.settings(), options.parallelism());
+                List<String> args = programArgs(options.settingsOf(job), options.parallelism());
                 String jobId = rest.runJar(jarId, new FlinkRestClient.RunRequest(job.mainClass().getName(), args,
                         options.parallelism(), snapshot, options.allowNonRestoredState()));
                 history.submitted(job.name(), jobId, args, snapshot);

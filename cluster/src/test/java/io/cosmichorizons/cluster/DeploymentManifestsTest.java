@@ -1,12 +1,15 @@
 package io.cosmichorizons.cluster;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cosmichorizons.pipeline.PipelineJob;
 import io.cosmichorizons.pipeline.PipelineJobs;
+import io.cosmichorizons.pipeline.audit.AuditJob;
 import io.cosmichorizons.pipeline.config.Option;
+import io.cosmichorizons.pipeline.io.db.AuditWriterLogin;
 import io.cosmichorizons.topics.Topics;
 import java.io.InputStream;
 import java.lang.reflect.Method;
@@ -158,6 +161,84 @@ class DeploymentManifestsTest {
         assertEquals("/opt/flink/usrlib/horizons-jobs-" + VERSION + "-job.jar", submit.get(submit.indexOf("--jar") + 1));
         assertEquals("http://jobmanager:" + config.restPort(), submit.get(submit.indexOf("--flink-url") + 1));
         assertTrue(Files.isRegularFile(HOME.resolve("deploy/docker/cli.Dockerfile")));
+    }
+
+    /**
+     * The audit job writes the ledger as its own login, not as the owner: init creates that login as a member of
+     * horizons_audit_writer (db migrate --audit-login), and only the audit job gets its URL, in both deployments.
+     */
+    @Test
+    void theAuditJobWritesAsItsOwnLoginInTheWriterRole() {
+        // The role the login joins, and the only privileges V002 gives it on the ledger.
+        assertEquals("horizons_audit_writer", AuditWriterLogin.WRITER_ROLE);
+        String v002 = read("sql/migrations/V002__audit_ledger.sql");
+        assertTrue(v002.contains("GRANT SELECT, INSERT ON audit_events TO " + AuditWriterLogin.WRITER_ROLE), v002);
+
+        Map<String, Map<String, Object>> services = composeServices();
+        String init = String.join(" ", strings(services.get("init").get("command")));
+        Matcher login = Pattern.compile("bin/horizons db migrate[^&;]*--audit-login (\\w+)").matcher(init);
+        assertTrue(login.find(), "init creates the audit job's login: " + init);
+        Matcher passwordEnv = Pattern.compile("--audit-password-env (\\w+)").matcher(init);
+        String passwordVariable = passwordEnv.find() ? passwordEnv.group(1) : "AUDIT_DB_PASSWORD";
+        String password = composeDefault(env(services.get("init")).get(passwordVariable));
+        assertNotNull(password, "init has the login's password in " + passwordVariable);
+
+        Map<String, String> submit = env(services.get("submit"));
+        URI owner = jdbcUri(submit.get("JDBC_URL"));
+        URI audit = jdbcUri(composeDefault(submit.get("AUDIT_JDBC_URL")));
+        assertEquals(login.group(1), query(audit).get("user"), "submit gives the audit job the login init creates");
+        assertEquals(password, query(audit).get("password"));
+        assertNotEquals(query(owner).get("user"), login.group(1), "not the owner");
+        assertEquals(owner.getHost() + ":" + owner.getPort() + owner.getPath(),
+                audit.getHost() + ":" + audit.getPort() + audit.getPath(), "the same database");
+
+        // Kubernetes: the header's migrate step creates the same kind of login, the secret holds its URL, and only the
+        // audit deployment takes JDBC_URL from it (an env entry wins over envFrom).
+        String k8s = read("deploy/k8s/flinkdeployment.yaml");
+        Matcher k8sLogin = Pattern.compile("(?s)bin/horizons db migrate .*?--audit-login (\\w+)").matcher(k8s);
+        assertTrue(k8sLogin.find(), "the header creates the audit job's login");
+        Matcher k8sUrl = Pattern.compile("--from-literal=AUDIT_JDBC_URL='([^']+)'").matcher(k8s);
+        assertTrue(k8sUrl.find(), "the secret holds AUDIT_JDBC_URL");
+        assertEquals(k8sLogin.group(1), query(jdbcUri(k8sUrl.group(1))).get("user"));
+        for (Map<String, Object> d : flinkDeployments()) {
+            String entryClass = (String) map(map(d.get("spec")).get("job")).get("entryClass");
+            Map<String, Object> jdbcUrl = null;
+            for (Object c : (List<?>) map(map(map(d.get("spec")).get("podTemplate")).get("spec")).get("containers")) {
+                for (Object e : (List<?>) map(c).getOrDefault("env", List.of())) {
+                    if ("JDBC_URL".equals(map(e).get("name"))) {
+                        jdbcUrl = map(e);
+                    }
+                }
+            }
+            if (entryClass.equals(AuditJob.class.getName())) {
+                assertNotNull(jdbcUrl, "the audit deployment sets its own JDBC_URL");
+                Map<String, Object> ref = map(map(jdbcUrl.get("valueFrom")).get("secretKeyRef"));
+                assertEquals("horizons-services", ref.get("name"));
+                assertEquals("AUDIT_JDBC_URL", ref.get("key"));
+            } else {
+                assertEquals(null, jdbcUrl, entryClass + " keeps the secret's JDBC_URL");
+            }
+        }
+    }
+
+    /** {@code ${VAR:-default}} as docker compose resolves it when VAR is not set. */
+    static String composeDefault(String value) {
+        return value == null ? null : value.replaceAll("\\$\\{\\w+:-([^}]*)}", "$1");
+    }
+
+    static URI jdbcUri(String jdbcUrl) {
+        assertNotNull(jdbcUrl);
+        assertTrue(jdbcUrl.startsWith("jdbc:postgresql://"), jdbcUrl);
+        return URI.create(jdbcUrl.substring("jdbc:".length()));
+    }
+
+    static Map<String, String> query(URI uri) {
+        Map<String, String> params = new TreeMap<>();
+        for (String kv : String.valueOf(uri.getQuery()).split("&")) {
+            String[] parts = kv.split("=", 2);
+            params.put(parts[0], parts.length > 1 ? parts[1] : "");
+        }
+        return params;
     }
 
     // ------------------------------------------------------------------------------------------ Kubernetes

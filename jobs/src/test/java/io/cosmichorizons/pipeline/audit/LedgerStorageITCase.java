@@ -2,6 +2,7 @@ package io.cosmichorizons.pipeline.audit;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,8 +10,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.cosmichorizons.events.AuditRecord;
 import io.cosmichorizons.pipeline.audit.ledger.AuditEntries;
 import io.cosmichorizons.pipeline.audit.ledger.LedgerCrypto;
+import io.cosmichorizons.pipeline.audit.ledger.LedgerVerifier;
 import io.cosmichorizons.pipeline.audit.ledger.LedgerWriter;
+import io.cosmichorizons.pipeline.io.db.AuditWriterLogin;
+import io.cosmichorizons.pipeline.io.db.Migrations;
 import io.cosmichorizons.pipeline.testing.TestStack;
+import io.cosmichorizons.testbed.JdbcUrls;
 import io.cosmichorizons.testbed.RealServices;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -22,11 +27,14 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
@@ -182,6 +190,94 @@ class LedgerStorageITCase {
     private static void assertAppendOnly(org.junit.jupiter.api.function.Executable change) {
         SQLException e = assertThrows(SQLException.class, change);
         assertTrue(e.getMessage().contains("append-only"), e.getMessage());
+    }
+
+    /**
+     * The audit job's role (V002) through a login of its own, made the way {@code db migrate --audit-login} makes it:
+     * it writes entries with the sink's statement and binder, creating the day partitions through
+     * audit_ensure_partition, and reads them back; PostgreSQL's privileges refuse everything else (42501) before any
+     * trigger runs. Migrated by a superuser as in docker-compose.yml (its POSTGRES_USER is one), so V002 creates the
+     * role and V007 takes CREATE on schema public away from PUBLIC, which PostgreSQL 14 still grants.
+     */
+    @Test
+    void theAuditJobsLoginMayOnlyInsertAndSelect() throws Exception {
+        String url = RealServices.freshDatabase("audit_writer_login");
+        String admin = RealServices.postgres().map(p -> p.adminJdbcUrl(JdbcUrls.database(url))).orElse(url);
+        Migrations.migrate(admin, line -> {});
+        // Roles are cluster-wide and the server is shared: a name of this test's own, dropped at the end.
+        String login = RealServices.uniqueName("horizons_audit_it");
+        String password = RealServices.uniqueName("pw");
+        try {
+            try (Connection c = DriverManager.getConnection(admin)) {
+                assertTrue(AuditWriterLogin.ensure(c, login, password.toCharArray()), "a new login");
+                assertFalse(AuditWriterLogin.ensure(c, login, password.toCharArray()), "a second run updates it");
+                assertEquals("true true false", query(c, "SELECT pg_has_role('" + login + "', '"
+                        + AuditWriterLogin.WRITER_ROLE + "', 'MEMBER') || ' ' || (rolpassword LIKE 'SCRAM-SHA-256$%') "
+                        + "|| ' ' || rolsuper FROM pg_authid WHERE rolname = '" + login + "'"),
+                        "a member of the writer role, with a hashed password, no superuser");
+                assertEquals("0", query(c, "SELECT count(*) FROM audit_partitions"), "no partition yet");
+            }
+            List<AuditRecord> entries = ledger.chains.values().stream().flatMap(List::stream).toList();
+            String writerUrl = url.replaceFirst("\\?.*$", "") + "?user=" + login + "&password=" + password;
+            try (Connection writer = DriverManager.getConnection(writerUrl); Statement s = writer.createStatement()) {
+                assertEquals(login, query(writer, "SELECT current_user"));
+                LedgerWriter.write(writer, entries, 50);
+                LedgerWriter.write(writer, entries, 50); // a replay after a restore: skipped, not an error
+                assertEquals(ledger.size(), count(writer, "true"), "it reads back what it wrote, once");
+                assertEquals(ledger.chains.keySet(), LedgerHeads.jdbc(writerUrl).findAll().keySet(),
+                        "the job's resume lookup works with these privileges");
+
+                String partition = query(writer, "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+                        + "WHERE i.inhparent = 'audit_events'::regclass ORDER BY c.relname LIMIT 1");
+                assertDenied(s, "UPDATE audit_events SET actor = 'mallory' WHERE seq = 3");
+                assertDenied(s, "DELETE FROM audit_events WHERE seq = 3");
+                assertDenied(s, "TRUNCATE audit_events");
+                assertDenied(s, "DELETE FROM " + partition);
+                assertDenied(s, "TRUNCATE " + partition);
+                assertDenied(s, "DROP TABLE " + partition);
+                assertDenied(s, "ALTER TABLE audit_events DETACH PARTITION " + partition);
+                assertDenied(s, "ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only");
+                assertDenied(s, "SELECT audit_drop_partitions_before(current_date + 30)");
+                assertDenied(s, "INSERT INTO audit_anchors (anchor_seq, kind, created_at, chain_count, merkle_root, "
+                        + "prev_anchor_hash, anchor_hash, key_id, signature) "
+                        + "VALUES (1, 'periodic', now(), 0, '\\x00', '\\x00', '\\x00', 'forged', '\\x00')");
+                assertDenied(s, "CREATE TABLE audit_shadow (id int)");
+                assertDenied(s, "CREATE TABLE public.audit_shadow (id int)");
+                assertDenied(s, "CREATE OR REPLACE FUNCTION audit_reject_change() RETURNS trigger LANGUAGE plpgsql "
+                        + "AS $$ BEGIN RETURN NULL; END $$");
+                assertDenied(s, "CREATE SCHEMA audit_shadow");
+                assertDenied(s, "SET session_replication_role = replica"); // what would switch the triggers off
+            }
+            try (Connection c = DriverManager.getConnection(admin)) {
+                TreeSet<String> days = new TreeSet<>();
+                entries.forEach(r -> days.add(LocalDate.ofInstant(r.getChainTime(), ZoneOffset.UTC).toString()));
+                days.add(LocalDate.parse(days.last()).plusDays(1).toString());
+                assertEquals(String.join(",", days), query(c, "SELECT string_agg(day::text, ',' ORDER BY day) FROM audit_partitions"),
+                        "the login created the entries' day partitions (and the next day's) through the function");
+                assertEquals(String.valueOf(ledger.size()), query(c, "SELECT count(*) FROM audit_events"), "nothing changed");
+                assertEquals("true", query(c, "SELECT has_schema_privilege(pg_get_userbyid(datdba), 'public', 'CREATE')::text "
+                        + "FROM pg_database WHERE datname = current_database()"),
+                        "the database owner keeps CREATE on public, for later migrations");
+            }
+            LedgerVerifier.Report report = new LedgerVerifier(admin, ledger.verifyOptions()).verify();
+            assertTrue(report.clean(), report::render);
+        } finally {
+            try (Connection c = DriverManager.getConnection(admin); Statement s = c.createStatement()) {
+                s.execute("DROP ROLE IF EXISTS " + login);
+            }
+        }
+    }
+
+    private static void assertDenied(Statement s, String sql) {
+        SQLException e = assertThrows(SQLException.class, () -> s.execute(sql), sql);
+        assertEquals("42501", e.getSQLState(), () -> sql + ": " + e.getMessage());
+    }
+
+    private static String query(Connection c, String sql) throws SQLException {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            assertTrue(rs.next(), sql);
+            return rs.getString(1);
+        }
     }
 
     @Test
