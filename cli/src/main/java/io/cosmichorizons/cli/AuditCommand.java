@@ -15,6 +15,7 @@ import io.cosmichorizons.testbed.EmbeddedPostgresServer;
 import io.cosmichorizons.testbed.JdbcUrls;
 import io.cosmichorizons.topics.Topics;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -163,11 +164,19 @@ public final class AuditCommand {
         @Option(names = "--signing-key", paramLabel = "FILE", description = "Ed25519 private key (env " + ENV_SIGNING_KEY + ")")
         Path signingKey;
 
-        @Option(names = "--every", paramLabel = "DURATION", description = "Anchor repeatedly at this interval (e.g. 60s) until stopped")
+        @Option(names = "--every", paramLabel = "DURATION",
+                description = "Anchor repeatedly at this interval (e.g. 60s) until stopped. A failed attempt (e.g. "
+                        + "PostgreSQL down) is reported on standard error and retried at the next tick.")
         String every;
+
+        @Option(names = "--count", paramLabel = "N", description = "With --every: stop after N attempts (default: until stopped)")
+        Integer count;
 
         @Override
         public Integer call() throws Exception {
+            if (count != null && (every == null || count < 1)) {
+                throw new IllegalArgumentException("--count takes a number of attempts (1 or more) and needs --every");
+            }
             Path keyFile = requireSigningKey(signingKey);
             AnchorKeys.Signer signer = AnchorKeys.loadSigner(keyFile);
             LedgerVerifier.Options options = keys.options(keyFile);
@@ -176,12 +185,42 @@ public final class AuditCommand {
             }
             Duration interval = Settings.parseDuration(every);
             CountDownLatch stop = new CountDownLatch(1);
-            Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
+            Thread stopOnShutdown = new Thread(stop::countDown);
+            Runtime.getRuntime().addShutdownHook(stopOnShutdown);
+            try {
+                return repeat(interval, count, stop, () -> once(signer, options), System.err) ? 0 : 1;
+            } finally {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(stopOnShutdown);
+                } catch (IllegalStateException shuttingDown) {
+                    // the JVM is exiting: the hook has run or is running
+                }
+            }
+        }
+
+        /**
+         * Runs {@code attempt} now and then every {@code interval}, until {@code stop} opens or {@code count} attempts
+         * were made (null: no limit). An attempt that throws (PostgreSQL unreachable, say) is reported on {@code log}
+         * and the next tick tries again, so one outage does not end the anchoring. Returns whether every attempt
+         * anchored.
+         */
+        static boolean repeat(Duration interval, Integer count, CountDownLatch stop, Callable<Boolean> attempt,
+                PrintStream log) throws InterruptedException {
             boolean allAnchored = true;
+            int attempts = 0;
             do {
-                allAnchored &= once(signer, options);
-            } while (!stop.await(interval.toMillis(), TimeUnit.MILLISECONDS));
-            return allAnchored ? 0 : 1;
+                attempts++;
+                try {
+                    allAnchored &= attempt.call();
+                } catch (InterruptedException e) {
+                    throw e;
+                } catch (Exception e) {
+                    allAnchored = false;
+                    log.printf("%s anchoring attempt %d failed: %s; retrying in %s%n", Instant.now(), attempts, e,
+                            interval.toString().substring(2).toLowerCase(Locale.ROOT));
+                }
+            } while ((count == null || attempts < count) && !stop.await(interval.toMillis(), TimeUnit.MILLISECONDS));
+            return allAnchored;
         }
 
         private boolean once(AnchorKeys.Signer signer, LedgerVerifier.Options options) throws Exception {
