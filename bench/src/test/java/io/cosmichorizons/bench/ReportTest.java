@@ -96,6 +96,25 @@ class ReportTest {
     }
 
     @Test
+    void verificationIsJudgedOnlyOnALedgerLargeEnoughToMeasureThroughput(@TempDir Path dir) throws Exception {
+        BenchResults small = new BenchResults();
+        small.verificationRowsPerSecond = 75_000;
+        small.verifiedEntries = 32_533;
+        small.verificationClean = true;
+        String smallReport = Files.readString(Report.write(small, dir.resolve("small")), StandardCharsets.UTF_8);
+        assertTrue(smallReport.contains("| audit verification rows/s (32,533 entries, clean; too small to judge the target, "
+                + "see `audit bench-verify` in the README) | 75,000 |  |  |"), smallReport);
+
+        BenchResults large = new BenchResults();
+        large.verificationRowsPerSecond = 150_000;
+        large.verifiedEntries = 800_000;
+        large.verificationClean = true;
+        String largeReport = Files.readString(Report.write(large, dir.resolve("large")), StandardCharsets.UTF_8);
+        assertTrue(largeReport.contains("| audit verification rows/s (800,000 entries, clean) | 150,000 | >= 200,000 | **no** |"),
+                largeReport);
+    }
+
+    @Test
     void csvQuotesTextWithCommas() {
         assertEquals("\"a,b\"", Report.Csv.cell("a,b"));
         assertEquals("1.500", Report.Csv.cell(1.5));
