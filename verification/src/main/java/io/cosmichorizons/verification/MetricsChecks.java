@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -33,8 +34,9 @@ public final class MetricsChecks {
     public static final String FLEET_USER = "fleet statistics per user: every minute, counts exact, percentiles within the KLL rank error";
     public static final String FLEET_MERGED = "fleet statistics: the stored minute sketches merge into the run's median queue wait";
     public static final String JOB_ALERTS = "alerts (stuck jobs, heartbeats): each expected episode once OPEN and once RESOLVED, no others";
-    public static final String JOB_ALERTS_TABLE = "alerts table (stuck jobs, heartbeats): one RESOLVED row per expected episode";
+    public static final String JOB_ALERTS_TABLE = "alerts table (stuck jobs, heartbeats): one RESOLVED row per expected episode, with its subject and times";
     public static final String ERROR_RATE_ALERTS = "alerts (error rate): the recomputed episodes, with their open and resolve times";
+    public static final String ERROR_RATE_ALERTS_TABLE = "alerts table (error rate): one row per recomputed episode, with its state, subject and times";
     public static final String ALERTS_NO_DUPLICATES = "alerts: no duplicates (per alert id at most one OPEN and one RESOLVED, in that order)";
 
     private static final Set<AlertType> JOB_ALERT_TYPES = Set.of(AlertType.STUCK_SUBMITTED, AlertType.STUCK_QUEUED,
@@ -56,31 +58,58 @@ public final class MetricsChecks {
 
     // ------------------------------------------------------------------------------------------ windows
 
-    private static Map<String, List<Object>> expectedWindows(Map<String, BatchRecomputation.JobMetrics> perJob) {
-        Map<String, List<Object>> wanted = new TreeMap<>();
-        perJob.forEach((job, m) -> m.windows().forEach((start, w) -> wanted.put(job + "@" + start, List.of(
-                w.count(), w.cpuSum() / w.count(), w.cpuMax(), w.rssPeak(), w.readDelta(), w.writeDelta(),
-                w.readDelta() / 60.0))));
+    /** The columns of a window's row and record, in the order of the contract (MetricsAggregate.avsc). */
+    static final List<String> WINDOW_COLUMNS = List.of("window_end", "sample_count", "cpu_avg", "cpu_max",
+            "rss_peak_bytes", "io_read_delta_bytes", "io_write_delta_bytes", "io_read_rate_bps", "io_write_rate_bps");
+
+    /** Per {@code job@window_start}: every column of the window, recomputed (rates per second of the 1-min window). */
+    static Map<String, Map<String, Object>> expectedWindows(Map<String, BatchRecomputation.JobMetrics> perJob) {
+        Map<String, Map<String, Object>> wanted = new TreeMap<>();
+        perJob.forEach((job, m) -> m.windows().forEach((start, w) -> wanted.put(job + "@" + start, columns(List.of(
+                start + BatchRecomputation.MINUTE, w.count(), w.cpuSum() / w.count(), w.cpuMax(), w.rssPeak(),
+                w.readDelta(), w.writeDelta(), w.readDelta() / 60.0, w.writeDelta() / 60.0)))));
         return wanted;
     }
 
+    private static Map<String, Object> columns(List<Object> values) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (int i = 0; i < WINDOW_COLUMNS.size(); i++) {
+            m.put(WINDOW_COLUMNS.get(i), values.get(i));
+        }
+        return m;
+    }
+
+    private static Map<String, Object> columns(MetricsAggregate a) {
+        return columns(List.of(a.getWindowEnd().toEpochMilli(), a.getSampleCount(), a.getCpuAvg(), a.getCpuMax(),
+                a.getRssPeakBytes(), a.getIoReadDeltaBytes(), a.getIoWriteDeltaBytes(), a.getIoReadRateBps(),
+                a.getIoWriteRateBps()));
+    }
+
+    /** One line per column of {@code key} that differs. */
+    private static void compareWindow(String key, Map<String, Object> want, Map<String, Object> got, List<String> out) {
+        want.forEach((column, value) -> {
+            if (!Values.same(value, got.get(column))) {
+                out.add(key + "." + column + ": expected " + value + " but was " + got.get(column));
+            }
+        });
+    }
+
     public static Finding windowsTable(Map<String, BatchRecomputation.JobMetrics> perJob, OutputSnapshot out) {
-        Map<String, List<Object>> wanted = expectedWindows(perJob);
-        Map<String, List<Object>> rows = new TreeMap<>();
+        Map<String, Map<String, Object>> wanted = expectedWindows(perJob);
+        Map<String, Map<String, Object>> rows = new TreeMap<>();
         List<String> problems = new ArrayList<>();
         for (Map<String, Object> r : out.table(OutputSnapshot.JOB_METRICS_1M)) {
             String key = r.get("job_id") + "@" + r.get("window_start");
-            if (rows.put(key, List.of(r.get("sample_count"), r.get("cpu_avg"), r.get("cpu_max"), r.get("rss_peak_bytes"),
-                    r.get("io_read_delta_bytes"), r.get("io_write_delta_bytes"), r.get("io_read_rate_bps"))) != null) {
+            if (rows.put(key, r) != null) {
                 problems.add(key + ": two rows");
             }
         }
         wanted.forEach((key, w) -> {
-            List<Object> got = rows.remove(key);
+            Map<String, Object> got = rows.remove(key);
             if (got == null) {
                 problems.add(key + ": no row");
-            } else if (!Values.same(w, got)) {
-                problems.add(key + ": expected " + w + " but was " + got);
+            } else {
+                compareWindow(key, w, got, problems);
             }
         });
         rows.keySet().forEach(key -> problems.add(key + ": unexpected row"));
@@ -89,7 +118,7 @@ public final class MetricsChecks {
     }
 
     public static Finding windowsTopic(Map<String, BatchRecomputation.JobMetrics> perJob, OutputSnapshot out) {
-        Map<String, List<Object>> wanted = expectedWindows(perJob);
+        Map<String, Map<String, Object>> wanted = expectedWindows(perJob);
         Map<String, List<MetricsAggregate>> byWindow = out.aggregates().stream().collect(Collectors.groupingBy(
                 a -> a.getJobId() + "@" + a.getWindowStart().toEpochMilli(), TreeMap::new, Collectors.toList()));
         List<String> problems = new ArrayList<>();
@@ -97,9 +126,8 @@ public final class MetricsChecks {
             List<MetricsAggregate> got = byWindow.remove(key);
             if (got == null || got.size() != 1) {
                 problems.add(key + ": " + (got == null ? 0 : got.size()) + " records");
-            } else if (!Values.same(List.of(w.get(0), w.get(4), w.get(5)), List.of(got.get(0).getSampleCount(),
-                    got.get(0).getIoReadDeltaBytes(), got.get(0).getIoWriteDeltaBytes()))) {
-                problems.add(key + ": expected " + w + " but was " + got.get(0));
+            } else {
+                compareWindow(key, w, columns(got.get(0)), problems);
             }
         });
         byWindow.keySet().forEach(key -> problems.add(key + ": unexpected record"));
@@ -209,6 +237,7 @@ public final class MetricsChecks {
             }
         }
         findings.add(errorRateAlerts(out, systems.errorAlerts()));
+        findings.add(errorRateAlertsTable(out, systems.errorAlerts()));
         return findings;
     }
 
@@ -251,6 +280,51 @@ public final class MetricsChecks {
         return Finding.of(ERROR_RATE_ALERTS, wanted.size() + " episodes", got.size() + " episodes", problems);
     }
 
+    /** The alerts rows of the recomputed error-rate episodes: OPEN until resolved, subject the system. */
+    static Finding errorRateAlertsTable(OutputSnapshot out, Map<String, List<BatchRecomputation.RateAlert>> expected) {
+        Map<String, Map<String, Object>> wanted = new TreeMap<>();
+        expected.forEach((system, list) -> list.forEach(a -> wanted.put(alertId(AlertType.ERROR_RATE, system,
+                a.openedAt()), alertRow(AlertType.ERROR_RATE, system, a.openedAt(), a.resolvedAt()))));
+        return alertsTable(ERROR_RATE_ALERTS_TABLE, out, Set.of(AlertType.ERROR_RATE), wanted);
+    }
+
+    /** An alerts row as the README's alert lifecycle defines it: RESOLVED once it has a resolve time. */
+    private static Map<String, Object> alertRow(AlertType type, String subject, long openedAt, Long resolvedAt) {
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("alert_type", type.name());
+        row.put("subject", subject);
+        row.put("state", resolvedAt == null ? AlertState.OPEN.name() : AlertState.RESOLVED.name());
+        row.put("opened_at", openedAt);
+        row.put("resolved_at", resolvedAt);
+        return row;
+    }
+
+    /** The alerts rows of {@code types} are exactly {@code wanted} (alert id to columns). */
+    private static Finding alertsTable(String check, OutputSnapshot out, Set<AlertType> types,
+            Map<String, Map<String, Object>> wanted) {
+        Map<String, Map<String, Object>> rows = new TreeMap<>();
+        out.table(OutputSnapshot.ALERTS).stream()
+                .filter(r -> types.stream().anyMatch(t -> t.name().equals(r.get("alert_type"))))
+                .forEach(r -> rows.put((String) r.get("alert_id"), r));
+        int rowCount = rows.size();
+        List<String> problems = new ArrayList<>();
+        wanted.forEach((id, want) -> {
+            Map<String, Object> got = rows.remove(id);
+            if (got == null) {
+                problems.add(id + " (" + want.get("alert_type") + " " + want.get("subject") + "): no row");
+                return;
+            }
+            want.forEach((column, value) -> {
+                if (!Values.same(value, got.get(column))) {
+                    problems.add(id + "." + column + ": expected " + value + " but was " + got.get(column));
+                }
+            });
+        });
+        rows.forEach((id, r) -> problems.add(id + ": unexpected row (" + r.get("alert_type") + " " + r.get("subject")
+                + " " + r.get("state") + ")"));
+        return Finding.of(check, wanted.size() + " rows", rowCount + " rows", problems);
+    }
+
     // ------------------------------------------------------------------------------------------ alerts
 
     static List<Finding> jobAlerts(PublishedInputs in, OutputSnapshot out, AlertRules rules) {
@@ -263,10 +337,8 @@ public final class MetricsChecks {
         Map<String, List<Alert>> topic = alertsById(out, JOB_ALERT_TYPES);
         int episodes = topic.size();
         List<String> problems = new ArrayList<>();
-        Set<String> expectedIds = new java.util.HashSet<>();
         for (BatchRecomputation.JobAlert want : expected) {
             String id = alertId(want.type(), want.jobId(), want.episodeStart());
-            expectedIds.add(id);
             List<Alert> records = topic.remove(id);
             if (records == null) {
                 problems.add(want + ": missing");
@@ -280,20 +352,10 @@ public final class MetricsChecks {
         topic.forEach((id, records) -> problems.add("unexpected " + records));
         Finding onTopic = Finding.of(JOB_ALERTS, expected.size() + " episodes", episodes + " episodes", problems);
 
-        List<String> tableProblems = new ArrayList<>();
-        Map<String, Object> table = new HashMap<>();
-        out.table(OutputSnapshot.ALERTS).stream()
-                .filter(r -> JOB_ALERT_TYPES.stream().anyMatch(t -> t.name().equals(r.get("alert_type"))))
-                .forEach(r -> table.put((String) r.get("alert_id"), r.get("state")));
-        int rows = table.size();
-        for (String id : expectedIds) {
-            Object state = table.remove(id);
-            if (!"RESOLVED".equals(state)) {
-                tableProblems.add(id + ": " + (state == null ? "no row" : state));
-            }
-        }
-        table.forEach((id, state) -> tableProblems.add(id + ": unexpected row (" + state + ")"));
-        return List.of(onTopic, Finding.of(JOB_ALERTS_TABLE, expectedIds.size() + " rows", rows + " rows", tableProblems));
+        Map<String, Map<String, Object>> rows = new TreeMap<>();
+        expected.forEach(want -> rows.put(alertId(want.type(), want.jobId(), want.episodeStart()),
+                alertRow(want.type(), want.jobId(), want.openedAt(), want.resolvedAt())));
+        return List.of(onTopic, alertsTable(JOB_ALERTS_TABLE, out, JOB_ALERT_TYPES, rows));
     }
 
     /** Every alert record on the topic: per id at most one OPEN, at most one RESOLVED, the OPEN first. */

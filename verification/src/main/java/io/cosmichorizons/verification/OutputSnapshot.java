@@ -35,8 +35,8 @@ import org.apache.avro.specific.SpecificRecord;
  * <p>Table rows are column name to value, with timestamps as epoch milliseconds, {@code bytea} as lowercase hex and
  * arrays as lists.
  *
- * @param tables rows of job_status, notifications, audit_events (without payload and MAC), job_metrics_1m,
- *     job_summary, fleet_stats_1m and alerts
+ * @param tables rows of job_status, notifications, audit_events (without MAC and key id), job_metrics_1m,
+ *     job_summary, fleet_stats_1m and alerts (id, type, subject, state, opened_at, resolved_at)
  * @param chainVerification the rows of PostgreSQL's own {@code audit_verify(key)}, an implementation of the chain
  *     rules in SQL that shares no code with the audit job
  */
@@ -57,11 +57,12 @@ public record OutputSnapshot(Map<String, List<Map<String, Object>>> tables, List
     static {
         QUERIES.put(JOB_STATUS, "SELECT * FROM job_status");
         QUERIES.put(NOTIFICATIONS, "SELECT notification_id, job_id, user_id, kind, channels FROM notifications");
-        QUERIES.put(AUDIT_EVENTS, "SELECT chain_id, seq, event_id, source_topic, prev_hash, hash FROM audit_events");
+        QUERIES.put(AUDIT_EVENTS, "SELECT chain_id, seq, chain_time, event_id, event_type, source_topic, source_offset,"
+                + " job_id, actor, correlation_id, occurred_at, kafka_timestamp, payload, prev_hash, hash FROM audit_events");
         QUERIES.put(JOB_METRICS_1M, "SELECT * FROM job_metrics_1m");
         QUERIES.put(JOB_SUMMARY, "SELECT * FROM job_summary");
         QUERIES.put(FLEET_STATS_1M, "SELECT * FROM fleet_stats_1m");
-        QUERIES.put(ALERTS, "SELECT alert_id, alert_type, subject, state FROM alerts");
+        QUERIES.put(ALERTS, "SELECT alert_id, alert_type, subject, state, opened_at, resolved_at FROM alerts");
     }
 
     public OutputSnapshot {

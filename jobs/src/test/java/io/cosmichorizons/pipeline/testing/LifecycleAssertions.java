@@ -19,7 +19,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
-import java.util.Set;
 
 /**
  * JUnit assertions over the findings of the output comparison ({@code io.cosmichorizons.verification}) for the
@@ -60,7 +59,7 @@ public final class LifecycleAssertions {
 
     /** The lifecycle job's dead letters are exactly the injected bad lifecycle records: same reason and key, same count. */
     public static void assertDeadLettersAreExactlyTheInjectedOnes(TestStack stack, GroundTruth truth) throws SQLException {
-        PublishedInputs published = new PublishedInputs(truth, Set.of(), List.of(), List.of());
+        PublishedInputs published = PublishedInputs.groundTruthOnly(truth);
         assertPassed(DeadLetterChecks.injected(published, stack.outputs(), Pipeline.LIFECYCLE));
     }
 
