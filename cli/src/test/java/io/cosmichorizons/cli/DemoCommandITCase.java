@@ -4,33 +4,42 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cosmichorizons.testbed.Ports;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
-/** The README's run command, bounded: it must end by itself, process events, and serve the Web UI meanwhile. */
+/**
+ * The README's run command, bounded: it must end by itself, process events, and serve the Web UI and the dashboard
+ * meanwhile.
+ */
 class DemoCommandITCase {
 
     @Test
-    void boundedDemoEndsByItselfAfterProcessingEvents() {
-        ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        PrintStream original = System.out;
+    void boundedDemoEndsByItselfAfterProcessingEvents() throws Exception {
+        DemoRun demo = DemoRun.start("--duration", "35s", "--summary-every", "5s",
+                "--jobs", "3000", "--rate", "3000",
+                "--web-port", String.valueOf(Ports.freePort()),
+                "--kafka-port", String.valueOf(Ports.freePort()),
+                "--postgres-port", String.valueOf(Ports.freePort()));
+        HttpResponse<String> page;
         int exit;
-        try (PrintStream tee = new PrintStream(new TeeStream(captured, original), true, StandardCharsets.UTF_8)) {
-            System.setOut(tee);
-            exit = Horizons.commandLine().execute("demo", "--duration", "35s", "--summary-every", "5s",
-                    "--jobs", "3000", "--rate", "3000",
-                    "--web-port", String.valueOf(Ports.freePort()),
-                    "--kafka-port", String.valueOf(Ports.freePort()),
-                    "--postgres-port", String.valueOf(Ports.freePort()));
+        try {
+            // The URL the demo prints must serve the page while the demo runs.
+            String dashboard = demo.awaitLine("(?m)^Dashboard: (http://\\S+)$", Duration.ofMinutes(3));
+            page = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(dashboard))
+                    .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
         } finally {
-            System.setOut(original);
+            exit = demo.awaitExit(Duration.ofMinutes(4));
         }
-        String out = captured.toString(StandardCharsets.UTF_8);
+        String out = demo.output();
         assertEquals(0, exit, out);
+        assertEquals(200, page.statusCode(), "the dashboard's page, while the demo ran:\n" + page.body());
+        assertTrue(page.body().contains("<title>Cosmic Horizons · live operations</title>"), page.body());
         Matcher processed = Pattern.compile("Processed ([\\d,]+) lifecycle events").matcher(out);
         assertTrue(processed.find(), out);
         assertTrue(Long.parseLong(processed.group(1).replace(",", "")) > 0, out);
@@ -38,28 +47,5 @@ class DemoCommandITCase {
         assertTrue(web.find(), out);
         assertTrue(Integer.parseInt(web.group(1)) >= 1, "the Web UI never answered:\n" + out);
         assertTrue(out.contains("submitted horizons-lifecycle"), out);
-    }
-
-    /** Writes to both the capture and the console, so a CI log still shows the demo's output. */
-    private static final class TeeStream extends java.io.OutputStream {
-        private final java.io.OutputStream a;
-        private final java.io.OutputStream b;
-
-        TeeStream(java.io.OutputStream a, java.io.OutputStream b) {
-            this.a = a;
-            this.b = b;
-        }
-
-        @Override
-        public void write(int x) throws java.io.IOException {
-            a.write(x);
-            b.write(x);
-        }
-
-        @Override
-        public void write(byte[] buf, int off, int len) throws java.io.IOException {
-            a.write(buf, off, len);
-            b.write(buf, off, len);
-        }
     }
 }

@@ -5,15 +5,18 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.sql.SQLException;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The live operations dashboard: a web server with one page, fed by a read_committed Kafka consumer
- * ({@link KafkaFeed}), periodic read-only PostgreSQL queries ({@link DatabaseFeed}) and, optionally, the Flink REST
- * API ({@link FlinkFeed}). Changes reach open pages over Server-Sent Events.
+ * ({@link KafkaFeed}), read-only PostgreSQL queries ({@link DatabaseFeed}) re-run after each commit to job_status
+ * ({@link JobStatusChanges}) and, optionally, the Flink REST API ({@link FlinkFeed}). Changes reach open pages over
+ * Server-Sent Events.
  *
  * <pre>{@code
  * try (DashboardServer dashboard = DashboardServer.start(DashboardConfig.defaults(bootstrap, jdbcUrl))) {
@@ -32,8 +35,16 @@ public final class DashboardServer implements AutoCloseable {
     private final FlinkFeed flink;
     private final ScheduledExecutorService scheduler =
             Executors.newScheduledThreadPool(3, EventHub.daemonThreads("dashboard-poll-"));
-    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+    private final AtomicBoolean closed = new AtomicBoolean();
     private Javalin web;
+    private volatile JobStatusChanges changes;
+    private boolean alertsTable;
+    private volatile boolean triggerInstalled;
+    private final AtomicBoolean changeRefreshQueued = new AtomicBoolean();
+    private volatile long lastChangeRefreshStart = System.nanoTime() - TimeUnit.DAYS.toNanos(1);
+    private volatile long lastChangeRefreshCost;
+    private volatile long lastCountsNanos;
+    private volatile long lastChartsNanos;
 
     private DashboardServer(DashboardConfig config) {
         this.config = config;
@@ -56,24 +67,84 @@ public final class DashboardServer implements AutoCloseable {
 
     private void startAll() {
         // The first queries run before the server answers, so the first page is already filled.
-        boolean alertsTable = seedAlerts();
-        refreshCounts(alertsTable);
+        alertsTable = seedAlerts();
+        triggerInstalled = checkTrigger();
+        refreshCounts();
         refreshCharts();
+        changes = new JobStatusChanges(config.jdbcUrl(), this::jobStatusChanged).start();
         kafka.start();
         web = WebApp.create(config, state,
                 user -> DatabaseFeed.notificationsOf(config.jdbcUrl(), user, WebApp.HISTORY_LIMIT));
         web.start(config.bindAddress(), config.port());
         long counts = config.countsInterval().toMillis();
         long charts = config.chartsInterval().toMillis();
+        // While changes are heard, these timers only resync now and then; otherwise they are the refresh.
         // The PostgreSQL tasks share one connection (they synchronise on this); Flink and keep-alives run beside them.
-        scheduler.scheduleWithFixedDelay(() -> refreshCounts(alertsTable), counts, counts, TimeUnit.MILLISECONDS);
-        scheduler.scheduleWithFixedDelay(this::refreshCharts, charts, charts, TimeUnit.MILLISECONDS);
+        scheduler.scheduleWithFixedDelay(() -> {
+            if (!hearingChanges() || resyncDue(lastCountsNanos)) {
+                refreshCounts();
+            }
+        }, counts, counts, TimeUnit.MILLISECONDS);
+        scheduler.scheduleWithFixedDelay(() -> {
+            if (!hearingChanges() || resyncDue(lastChartsNanos)) {
+                refreshCharts();
+            }
+        }, charts, charts, TimeUnit.MILLISECONDS);
         if (flink != null) {
             scheduler.scheduleWithFixedDelay(() -> state.setFlink(flink.poll()), 0,
                     config.flinkInterval().toMillis(), TimeUnit.MILLISECONDS);
         }
         scheduler.scheduleWithFixedDelay(hub::keepAlive, 15, 15, TimeUnit.SECONDS);
         LOG.info("Dashboard at {}", url());
+        if (!triggerInstalled) {
+            LOG.warn("job_status has no change trigger (migration V008 is not applied): its panels are re-read every "
+                    + "{} ms / {} ms instead of after each commit; run `bin/horizons db migrate`", counts, charts);
+        }
+    }
+
+    /** Whether a commit to job_status reaches {@link #jobStatusChanged()} as it happens. */
+    private boolean hearingChanges() {
+        return triggerInstalled && changes != null && changes.listening();
+    }
+
+    private boolean resyncDue(long lastNanos) {
+        return System.nanoTime() - lastNanos >= config.resyncInterval().toNanos();
+    }
+
+    /**
+     * A commit to job_status (or a new LISTEN connection): re-read its panels now, or once {@code changeGap} (or three
+     * times the last re-read's duration) has passed since the last one started. Commits meanwhile share that re-read.
+     */
+    private void jobStatusChanged() {
+        if (!changeRefreshQueued.compareAndSet(false, true)) {
+            return;
+        }
+        long gap = Math.max(config.changeGap().toNanos(), 3 * lastChangeRefreshCost);
+        long wait = Math.max(0, lastChangeRefreshStart + gap - System.nanoTime());
+        try {
+            scheduler.schedule(this::refreshAfterChange, wait, TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException e) {
+            changeRefreshQueued.set(false); // closing
+        }
+    }
+
+    private void refreshAfterChange() {
+        // Cleared and stamped first: a commit during this re-read queues the next one, a gap after this one's start.
+        changeRefreshQueued.set(false);
+        long start = System.nanoTime();
+        lastChangeRefreshStart = start;
+        refreshCounts();
+        refreshCharts();
+        lastChangeRefreshCost = System.nanoTime() - start;
+    }
+
+    private boolean checkTrigger() {
+        try {
+            return database.triggerInstalled();
+        } catch (SQLException e) {
+            database.reset();
+            return false;
+        }
     }
 
     /** Seeds the alerts from the alerts table if it exists (the topic stays the source of truth). */
@@ -92,11 +163,15 @@ public final class DashboardServer implements AutoCloseable {
         }
     }
 
-    private synchronized void refreshCounts(boolean alertsTable) {
+    private synchronized void refreshCounts() {
+        lastCountsNanos = System.nanoTime();
         try {
+            if (!triggerInstalled) {
+                triggerInstalled = database.triggerInstalled(); // the migrations may have run since
+            }
             DatabaseFeed.CountsResult result = database.counts();
             state.setCounts(result.counts(), result.newestEventAt());
-            state.setDatabase("ok", alertsTable);
+            state.setDatabase(databaseStatus(), alertsTable);
         } catch (SQLException | RuntimeException e) {
             database.reset();
             state.setDatabase("cannot read job_status: " + e.getMessage(), alertsTable);
@@ -104,7 +179,17 @@ public final class DashboardServer implements AutoCloseable {
         }
     }
 
+    private String databaseStatus() {
+        String every = "job_status re-read every " + config.countsInterval().toMillis() + " ms";
+        if (!triggerInstalled) {
+            return "ok · " + every + " (no change trigger: apply migration V008 with bin/horizons db migrate)";
+        }
+        // No listener yet: the server is starting, and it listens a moment later.
+        return changes == null || changes.listening() ? "ok" : "ok · " + every + " (not hearing its changes; reconnecting)";
+    }
+
     private synchronized void refreshCharts() {
+        lastChartsNanos = System.nanoTime();
         try {
             state.setSeries(database.series());
             state.setFailures(database.failures());
@@ -146,6 +231,9 @@ public final class DashboardServer implements AutoCloseable {
     public void close() {
         if (!closed.compareAndSet(false, true)) {
             return;
+        }
+        if (changes != null) {
+            changes.close();
         }
         scheduler.shutdownNow();
         hub.close();

@@ -28,7 +28,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The PostgreSQL side: job counts, queue charts and recent failures from job_status, the alerts table (if the metrics
- * job's migration is there) at start-up, and a user's notification history. Every query is read-only.
+ * job's migration is there) at start-up, and a user's notification history. Every query is read-only. When they run
+ * is the server's choice: after commits to job_status ({@link JobStatusChanges}), or on a timer.
  *
  * <p>"The last hour" ends at the newest event time applied to job_status (capped at the wall clock), not at the wall
  * clock: the counts then describe the data the pipeline has processed, also when it lags or replays the past (the
@@ -218,6 +219,11 @@ final class DatabaseFeed implements AutoCloseable {
             }
         }
         return out;
+    }
+
+    /** Whether job_status announces its commits (migration V008), so the dashboard can re-read it only then. */
+    boolean triggerInstalled() throws SQLException {
+        return JobStatusChanges.triggerInstalled(connection());
     }
 
     /** Whether the alerts table (migration V003, the metrics job) exists. */

@@ -84,7 +84,8 @@ public final class Views {
      * Pipeline health.
      *
      * @param newestEventAt the newest event time applied to job_status; event-time lag = now - this
-     * @param database "ok", or why PostgreSQL cannot be read
+     * @param database "ok"; "ok · ..." with why job_status is re-read on a timer (its changes are not heard); or why
+     *     PostgreSQL cannot be read
      * @param alertsTable whether the alerts table exists (alerts then also come from it at start-up)
      * @param kafkaPartitions partitions the dashboard's consumer reads
      * @param kafkaError why a topic cannot be read, if so

@@ -52,14 +52,17 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The dashboard in headless Chromium against the lifecycle job on a MiniCluster, a real broker and a real PostgreSQL:
- * the page's numbers are checked against job_status (recomputed here, independently of the dashboard's SQL), and live
- * alerts and notifications must appear without a reload within 2 s of being committed.
+ * the page's numbers are checked against job_status (recomputed here, independently of the dashboard's SQL), live
+ * alerts and notifications must appear without a reload within 2 s of being committed, and job_status changes within
+ * 1 s.
  */
 @ExtendWith(RealServices.class)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class DashboardITCase {
     private static final Logger LOG = LoggerFactory.getLogger(DashboardITCase.class);
     private static final Duration LIVE = Duration.ofSeconds(2);
+    /** job_status changes: from the commit to the page. */
+    private static final Duration TABLE_LIVE = Duration.ofSeconds(1);
     private static final List<String> FIELDS = List.of("submitted", "queued", "running", "completed", "failed",
             "cancelled");
 
@@ -312,6 +315,66 @@ class DashboardITCase {
         assertEquals("yes", browser.js("return window.__sameDocument;"), "the page was not reloaded");
         assertNotEquals(0, rowCount("#jobs-by-system tbody tr"), "the counts are back");
         assertNoCspViolations();
+    }
+
+    @Test
+    @Order(8)
+    void committedJobStatusChangesAreShownWithinOneSecondWithoutAReload() throws Exception {
+        // Written here, not through the pipeline, so that the test knows the instant each change commits. The event
+        // times stay before the newest one, so "the last hour" stays where it is.
+        assertEquals("ok", snapshot().path("health").path("database").asText(),
+                "the dashboard hears job_status's changes (LISTEN, the trigger of migration V008)");
+        String jobId = "direct-" + UUID.randomUUID();
+        Instant submitted = newest.minusSeconds(180);
+        List<Long> before = countsOnPage().get(system);
+        long insertCommitted = commit("""
+                INSERT INTO job_status (job_id, status, version, user_id, correlation_id, hpc_system, queue, pipeline,
+                    submitted_at, queued_at, last_event_id, last_event_at)
+                VALUES (?, 'QUEUED', 2, 'ops-direct', ?, ?, 'batch', 'imaging', ?, ?, ?, ?)""",
+                jobId, jobId, system, Timestamp.from(submitted), Timestamp.from(submitted.plusSeconds(5)),
+                jobId + "-queued", Timestamp.from(submitted.plusSeconds(5)));
+        long insertShown = shownAt("the queued count one higher", insertCommitted,
+                () -> queuedAndRunning().equals(List.of(before.get(1) + 1, before.get(2))));
+
+        // A second commit soon after the first re-read, usually within the gap the server keeps between re-reads.
+        long updateCommitted = commit("""
+                UPDATE job_status SET status = 'RUNNING', version = 3, started_at = ?, queue_wait_ms = 60000,
+                    last_event_id = ?, last_event_at = ? WHERE job_id = ?""",
+                Timestamp.from(submitted.plusSeconds(65)), jobId + "-running", Timestamp.from(submitted.plusSeconds(65)),
+                jobId);
+        long updateShown = shownAt("the job moved from queued to running", updateCommitted,
+                () -> queuedAndRunning().equals(List.of(before.get(1), before.get(2) + 1)));
+        LOG.info("job_status commits shown {} ms and {} ms after they committed", insertShown, updateShown);
+        assertEquals("yes", browser.js("return window.__sameDocument;"), "the page was not reloaded");
+    }
+
+    /** Runs one statement in a transaction of its own; returns System.nanoTime() right after the commit. */
+    private static long commit(String sql, Object... params) throws Exception {
+        try (Connection c = DriverManager.getConnection(live.stack.jdbcUrl)) {
+            c.setAutoCommit(false);
+            try (PreparedStatement s = c.prepareStatement(sql)) {
+                for (int i = 0; i < params.length; i++) {
+                    s.setObject(i + 1, params[i]);
+                }
+                assertEquals(1, s.executeUpdate(), sql);
+            }
+            c.commit();
+            return System.nanoTime();
+        }
+    }
+
+    /** Waits until the page shows {@code condition}; asserts it did within 1 s of the commit, and returns how long. */
+    private static long shownAt(String what, long committedNanos, java.util.function.BooleanSupplier condition) {
+        LiveStack.within(what, TABLE_LIVE, condition);
+        long afterCommitMs = (System.nanoTime() - committedNanos) / 1_000_000;
+        assertTrue(afterCommitMs <= TABLE_LIVE.toMillis(), what + ": shown " + afterCommitMs + " ms after the commit");
+        return afterCommitMs;
+    }
+
+    /** The queued and running counts the page shows for the test's system. */
+    private static List<Long> queuedAndRunning() {
+        List<Long> counts = countsOnPage().get(system);
+        return counts == null ? List.of() : List.of(counts.get(1), counts.get(2));
     }
 
     // ------------------------------------------------------------------------------------------ page reads

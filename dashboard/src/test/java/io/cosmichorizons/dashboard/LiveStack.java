@@ -85,7 +85,10 @@ final class LiveStack implements AutoCloseable {
                 .withTopics(stack.topic(Topics.JOB_NOTIFICATIONS), stack.topic(Topics.SYSTEM_ALERTS),
                         stack.topic(Topics.DEAD_LETTERS))
                 .withFlinkRest(flinkRest)
-                .withIntervals(Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofSeconds(1));
+                // job_status panels are re-read after each commit; the timers only resync every 30 s, and would
+                // re-read every 5 s if changes went unheard, so the 1-s checks cannot pass by a lucky timer.
+                .withIntervals(Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofSeconds(1))
+                .withChangeRefresh(Duration.ofMillis(250), Duration.ofSeconds(30));
         dashboard = DashboardServer.start(config);
         return dashboard;
     }
