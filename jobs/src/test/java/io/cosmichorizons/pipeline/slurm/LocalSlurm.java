@@ -25,15 +25,17 @@ import org.junit.jupiter.api.Assumptions;
  *
  * <p>When Slurm cannot be installed here (no apt-get, not root) the test is skipped with that reason, except under CI
  * (env {@code CI} set), where it fails: {@code .ci/run} installs Slurm, so a missing one is a broken build machine.
+ * Public for the tests of other modules (the CLI's {@code demo --slurm}), through this module's test jar.
  */
-final class LocalSlurm {
+public final class LocalSlurm {
     /** local-slurm.sh's exit code for "not installed and cannot be installed here". */
     private static final int CANNOT_INSTALL = 3;
     private static final Pattern KEY_VALUE = Pattern.compile("(\\S+?)=(\\S*)");
 
     final Path script;
-    final Map<String, String> environment = new HashMap<>();
-    final Path spool;
+    /** What a Slurm client needs (SLURM_CONF) and the hooks' spool (HORIZONS_SLURM_SPOOL). */
+    public final Map<String, String> environment = new HashMap<>();
+    public final Path spool;
 
     private LocalSlurm(Path script, Map<String, String> environment) {
         this.script = script;
@@ -42,7 +44,7 @@ final class LocalSlurm {
     }
 
     /** Starts the local Slurm (a no-op when it runs), or skips/fails the test as described above. */
-    static LocalSlurm start() throws IOException, InterruptedException {
+    public static LocalSlurm start() throws IOException, InterruptedException {
         Path script = findScript();
         Result started = run(List.of(script.toString(), "start"), Map.of(), Duration.ofMinutes(3));
         if (started.exitCode == CANNOT_INSTALL) {
@@ -50,7 +52,7 @@ final class LocalSlurm {
             if (System.getenv("CI") != null) {
                 fail(why + "\nCI must provide Slurm (.ci/run runs deploy/slurm/local-slurm.sh start)");
             }
-            Assumptions.abort(why + "\nSlurmBridgeITCase needs a real Slurm: run `deploy/slurm/local-slurm.sh start` as root.");
+            Assumptions.abort(why + "\nThis test needs a real Slurm: run `deploy/slurm/local-slurm.sh start` as root.");
         }
         if (started.exitCode != 0) {
             fail("deploy/slurm/local-slurm.sh start failed (exit " + started.exitCode + "):\n" + started.output);
@@ -79,7 +81,7 @@ final class LocalSlurm {
     }
 
     /** sbatch with {@code args}; returns the job id. */
-    String sbatch(Path workDir, String... args) throws IOException, InterruptedException {
+    public String sbatch(Path workDir, String... args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of("sbatch", "--parsable", "--chdir=" + workDir,
                 "--output=" + workDir.resolve("slurm-%j.out")));
         command.addAll(List.of(args));
@@ -87,7 +89,7 @@ final class LocalSlurm {
         return r.output.strip().split(";")[0];
     }
 
-    void scancel(String jobId) throws IOException, InterruptedException {
+    public void scancel(String jobId) throws IOException, InterruptedException {
         check(List.of("scancel", jobId));
     }
 
@@ -105,13 +107,13 @@ final class LocalSlurm {
     }
 
     /** The job's state as squeue shows it (all states), or "" when squeue does not list it. */
-    String state(String jobId) throws IOException, InterruptedException {
+    public String state(String jobId) throws IOException, InterruptedException {
         Result r = run(List.of("squeue", "-h", "-t", "all", "-j", jobId, "-o", "%T"), environment, Duration.ofSeconds(30));
         return r.exitCode == 0 ? r.output.strip() : "";
     }
 
     /** {@code scontrol show job -o ID}: Slurm's own record of the job, as key -> value. */
-    Map<String, String> showJob(String jobId) throws IOException, InterruptedException {
+    public Map<String, String> showJob(String jobId) throws IOException, InterruptedException {
         Result r = check(List.of("scontrol", "show", "job", "-o", jobId));
         Map<String, String> fields = new HashMap<>();
         Matcher m = KEY_VALUE.matcher(r.output.strip());
@@ -122,7 +124,7 @@ final class LocalSlurm {
     }
 
     /** A time field of {@link #showJob} (Slurm prints local time without a zone), or null for Unknown/None. */
-    static Instant time(Map<String, String> job, String field) {
+    public static Instant time(Map<String, String> job, String field) {
         String value = job.get(field);
         if (value == null || !value.matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d")) {
             return null;
