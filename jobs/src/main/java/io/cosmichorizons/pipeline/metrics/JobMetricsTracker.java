@@ -14,7 +14,6 @@ import io.cosmichorizons.events.internal.MetricsWindow;
 import io.cosmichorizons.events.internal.SamplePoint;
 import io.cosmichorizons.pipeline.io.DeadLetterRouting;
 import io.cosmichorizons.pipeline.lifecycle.Transitions;
-import io.cosmichorizons.pipeline.state.SortedEntries;
 import io.cosmichorizons.serde.DeadLetters;
 import java.io.Serializable;
 import java.time.Duration;
@@ -22,8 +21,11 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
@@ -46,6 +48,12 @@ import org.apache.flink.util.OutputTag;
  * </ul>
  *
  * A job that never ends is forgotten {@code idleTtl} of event time after its last activity.
+ *
+ * <p>The open windows live in a map state of their own, one entry per window, and the job's other state in a small
+ * value. A sample then reads and writes only its window, not every sample still waiting for the watermark: while the
+ * pipeline catches up on a backlog the watermark trails the samples, and a single value holding all open windows made
+ * each sample cost as much as the job's whole backlog (half of the metrics job's CPU on RocksDB, see the benchmarks'
+ * profiling section). Each window has its own timer, so windows fire in order and one at a time.
  */
 public class JobMetricsTracker extends KeyedCoProcessFunction<String, JobStatus, InputEnvelope, MetricsAggregate> {
     private static final long serialVersionUID = 1L;
@@ -61,6 +69,8 @@ public class JobMetricsTracker extends KeyedCoProcessFunction<String, JobStatus,
     private final long windowMillis;
 
     private transient ValueState<JobMetricsState> state;
+    /** Open windows by start. {@link JobMetricsState#getOpenWindows()} stays empty (it held them in earlier releases). */
+    private transient MapState<Long, MetricsWindow> openWindows;
     private transient Counter lateSamples;
     private transient Counter windowsEmitted;
     private transient Counter summariesEmitted;
@@ -76,6 +86,8 @@ public class JobMetricsTracker extends KeyedCoProcessFunction<String, JobStatus,
     public void open(OpenContext openContext) {
         state = getRuntimeContext().getState(
                 new ValueStateDescriptor<>("job-metrics", new AvroTypeInfo<>(JobMetricsState.class)));
+        openWindows = getRuntimeContext().getMapState(
+                new MapStateDescriptor<>("job-metrics-open-windows", Types.LONG, new AvroTypeInfo<>(MetricsWindow.class)));
         var metrics = getRuntimeContext().getMetricGroup();
         lateSamples = metrics.counter("lateSamples");
         windowsEmitted = metrics.counter("windowsEmitted");
@@ -89,7 +101,7 @@ public class JobMetricsTracker extends KeyedCoProcessFunction<String, JobStatus,
     @Override
     public void processElement1(JobStatus status, Context ctx, Collector<MetricsAggregate> out) throws Exception {
         lastWatermark = ctx.timerService().currentWatermark();
-        JobMetricsState s = load();
+        JobMetricsState s = load(ctx);
         boolean ended = Transitions.isTerminal(status.getStatus());
         long grace = settings.summaryGrace().toMillis();
         if (s == null) {
@@ -130,7 +142,7 @@ public class JobMetricsTracker extends KeyedCoProcessFunction<String, JobStatus,
         JobMetricsEvent sample = (JobMetricsEvent) envelope.getEvent();
         SamplePoint p = SampleMath.point(sample);
         long windowStart = SampleMath.windowStart(p.getSampledAt(), windowMillis);
-        JobMetricsState s = load();
+        JobMetricsState s = load(ctx);
         if (windowStart + windowMillis - 1 <= watermark) {
             lateSamples.inc();
             ctx.output(DeadLetterRouting.DEAD_LETTERS, DeadLetters.of(DeadLetterReason.LATE_SAMPLE, "Sample of job "
@@ -157,9 +169,15 @@ public class JobMetricsTracker extends KeyedCoProcessFunction<String, JobStatus,
         if (s == null) {
             s = fresh();
         }
-        MetricsWindow w = window(s, windowStart);
+        MetricsWindow w = openWindows.get(windowStart);
+        if (w == null) {
+            w = MetricsWindow.newBuilder().setWindowStart(windowStart).setPoints(new ArrayList<>()).build();
+            ctx.timerService().registerEventTimeTimer(windowStart + windowMillis - 1);
+        } else {
+            w.setPoints(new ArrayList<>(w.getPoints())); // Avro hands back its own array type
+        }
         w.getPoints().add(p);
-        ctx.timerService().registerEventTimeTimer(windowStart + windowMillis - 1);
+        openWindows.put(windowStart, w);
         count(s, p);
         touch(s, p.getSampledAt(), ctx);
         if (s.getSummaryEmitted()) {
@@ -171,13 +189,16 @@ public class JobMetricsTracker extends KeyedCoProcessFunction<String, JobStatus,
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<MetricsAggregate> out) throws Exception {
         lastWatermark = ctx.timerService().currentWatermark();
-        JobMetricsState s = load();
+        JobMetricsState s = load(ctx);
         if (s == null) {
             return;
         }
         String jobId = ctx.getCurrentKey();
-        while (!s.getOpenWindows().isEmpty() && s.getOpenWindows().get(0).getWindowStart() + windowMillis - 1 <= timestamp) {
-            MetricsWindow w = s.getOpenWindows().remove(0);
+        // Every window has its own timer and timers fire in order, so only the window ending now can be due.
+        long dueStart = timestamp - windowMillis + 1;
+        MetricsWindow w = (timestamp + 1) % windowMillis == 0 ? openWindows.get(dueStart) : null;
+        if (w != null) {
+            openWindows.remove(dueStart);
             out.collect(SampleMath.window(jobId, w.getWindowStart(), windowMillis, s.getBaseline(), w.getPoints()));
             windowsEmitted.inc();
             SampleMath.Totals t = totals(s);
@@ -227,11 +248,13 @@ public class JobMetricsTracker extends KeyedCoProcessFunction<String, JobStatus,
         events.forEach(e -> ctx.output(FLEET, e));
     }
 
-    private void emitSummary(JobMetricsState s, Context ctx) {
+    private void emitSummary(JobMetricsState s, Context ctx) throws Exception {
         // The totals so far plus the samples still waiting in open windows.
         SampleMath.Totals t = totals(s);
         List<SamplePoint> pending = new ArrayList<>();
-        s.getOpenWindows().forEach(w -> pending.addAll(w.getPoints()));
+        for (MetricsWindow w : openWindows.values()) {
+            pending.addAll(w.getPoints());
+        }
         SampleMath.sorted(pending).forEach(t::add);
         JobStatus st = s.getStatus();
         Double efficiency = null;
@@ -291,15 +314,11 @@ public class JobMetricsTracker extends KeyedCoProcessFunction<String, JobStatus,
         }
     }
 
-    private MetricsWindow window(JobMetricsState s, long start) {
-        return SortedEntries.findOrInsert(s.getOpenWindows(), start, MetricsWindow::getWindowStart,
-                at -> MetricsWindow.newBuilder().setWindowStart(at).setPoints(new ArrayList<>()).build());
-    }
-
-    private void clear(JobMetricsState s, Context ctx) {
-        for (MetricsWindow w : s.getOpenWindows()) {
-            ctx.timerService().deleteEventTimeTimer(w.getWindowStart() + windowMillis - 1);
+    private void clear(JobMetricsState s, Context ctx) throws Exception {
+        for (Long start : openWindows.keys()) {
+            ctx.timerService().deleteEventTimeTimer(start + windowMillis - 1);
         }
+        openWindows.clear();
         JobStatus status = s.getStatus();
         if (status != null && status.getEndedAt() != null) {
             ctx.timerService().deleteEventTimeTimer(status.getEndedAt().toEpochMilli());
@@ -315,16 +334,24 @@ public class JobMetricsTracker extends KeyedCoProcessFunction<String, JobStatus,
         return JobMetricsState.newBuilder().setOpenWindows(new ArrayList<>()).build();
     }
 
-    /** The state with mutable lists (Avro hands back its own array type after a restore). */
-    private JobMetricsState load() throws Exception {
+    /**
+     * The job's state. State written by an earlier release holds the open windows in the value itself: they move to
+     * {@link #openWindows} on first access, with their timers registered again (registering is idempotent).
+     */
+    private JobMetricsState load(Context ctx) throws Exception {
         JobMetricsState s = state.value();
-        if (s != null) {
-            List<MetricsWindow> windows = new ArrayList<>(s.getOpenWindows().size());
+        if (s != null && !s.getOpenWindows().isEmpty()) {
             for (MetricsWindow w : s.getOpenWindows()) {
-                w.setPoints(new ArrayList<>(w.getPoints()));
-                windows.add(w);
+                MetricsWindow current = openWindows.get(w.getWindowStart());
+                List<SamplePoint> points = new ArrayList<>(w.getPoints());
+                if (current != null) {
+                    points.addAll(current.getPoints());
+                }
+                openWindows.put(w.getWindowStart(), new MetricsWindow(w.getWindowStart(), points));
+                ctx.timerService().registerEventTimeTimer(w.getWindowStart() + windowMillis - 1);
             }
-            s.setOpenWindows(windows);
+            s.setOpenWindows(new ArrayList<>());
+            state.update(s);
         }
         return s;
     }

@@ -19,6 +19,14 @@ import io.cosmichorizons.events.MetricsAggregate;
 import io.cosmichorizons.events.internal.FleetEvent;
 import io.cosmichorizons.events.internal.InputEnvelope;
 import io.cosmichorizons.events.internal.JobSummary;
+import io.cosmichorizons.events.internal.JobMetricsState;
+import io.cosmichorizons.events.internal.MetricsWindow;
+import io.cosmichorizons.events.internal.SamplePoint;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
+import org.apache.flink.runtime.state.VoidNamespace;
+import org.apache.flink.runtime.state.VoidNamespaceSerializer;
 import io.cosmichorizons.pipeline.io.DeadLetterRouting;
 import java.time.Duration;
 import java.util.List;
@@ -226,6 +234,33 @@ class JobMetricsTrackerTest {
     }
 
     // ------------------------------------------------------------------------------------------ helpers
+
+    @Test
+    void openWindowsThatAnEarlierReleaseKeptInTheJobStateStillFire() throws Exception {
+        startJob();
+        // The layout of releases before the open windows had a state of their own: a window inside the job's value.
+        var backend = harness.getOperator().getKeyedStateBackend();
+        backend.setCurrentKey("j1");
+        ValueState<JobMetricsState> value = backend.getPartitionedState(VoidNamespace.INSTANCE,
+                VoidNamespaceSerializer.INSTANCE,
+                new ValueStateDescriptor<>("job-metrics", new AvroTypeInfo<>(JobMetricsState.class)));
+        JobMetricsState earlier = value.value();
+        SamplePoint kept = SampleMath.point(sample("j1", 30, 350, 2 * GIB, 100, 10, 30_000));
+        earlier.setOpenWindows(List.of(new MetricsWindow(at(0), List.of(kept))));
+        earlier.setSampleCount(1);
+        value.update(earlier);
+
+        samples(sample("j1", 50, 390, 3 * GIB, 300, 30, 50_000));
+        watermark(at(60) - 1);
+
+        List<MetricsAggregate> windows = harness.extractOutputValues();
+        assertEquals(1, windows.size(), "the window fires: moving it registers its timer again");
+        assertEquals(2, windows.get(0).getSampleCount(), "with the sample kept by the earlier release");
+        assertEquals(300, windows.get(0).getIoReadDeltaBytes());
+        assertEquals(3 * GIB, windows.get(0).getRssPeakBytes());
+        finish(COMPLETED, 100);
+        assertEquals(2, lastSummary().getSampleCount());
+    }
 
     private void startJob() throws Exception {
         harness.processElement1(new StreamRecord<>(job.submitted(-120), at(-120)));
