@@ -11,6 +11,8 @@ final class BenchResults {
     final Map<String, String> machine = new LinkedHashMap<>();
     final Map<String, String> settings = new LinkedHashMap<>();
     boolean quick;
+    /** Every phase at the full workloads (not --quick, no workload option changed). */
+    boolean fullRun;
 
     // (a) end to end
     PipelineDrain.Result endToEnd;

@@ -37,6 +37,21 @@ public final class BenchRunner {
             Set<String> phases, Path output, Path dataDir, String bootstrapServers, String jdbcUrl, boolean keep, Path jfr,
             boolean rocksDb) {
         public static final List<String> PHASES = List.of("e2e", "baseline", "latency", "soak", "jmh");
+        /** The full run's workloads (the benchmark issue's), the defaults without --quick. */
+        public static final long FULL_EVENTS = 2_000_000;
+        public static final List<Integer> FULL_LATENCY_RATES = List.of(1_000, 5_000, 20_000);
+        public static final List<Duration> FULL_LATENCY_CHECKPOINTS =
+                List.of(Duration.ofMillis(200), Duration.ofSeconds(1), Duration.ofSeconds(5));
+        public static final Duration FULL_LATENCY_DURATION = Duration.ofSeconds(60);
+        public static final long FULL_SOAK_EVENTS = 10_000_000;
+        public static final int FULL_SOAK_JOBS = 1_000_000;
+
+        /** Whether this is the full run: every phase, at the full workloads. */
+        public boolean fullRun() {
+            return !quick && events == FULL_EVENTS && latencyRates.equals(FULL_LATENCY_RATES)
+                    && latencyCheckpoints.equals(FULL_LATENCY_CHECKPOINTS) && latencyDuration.equals(FULL_LATENCY_DURATION)
+                    && soakEvents == FULL_SOAK_EVENTS && soakJobs == FULL_SOAK_JOBS && phases.containsAll(PHASES);
+        }
     }
 
     private final Options o;
@@ -53,6 +68,7 @@ public final class BenchRunner {
     public Path run() throws Exception {
         long started = System.nanoTime();
         results.quick = o.quick();
+        results.fullRun = o.fullRun();
         machine();
         String loadBefore = loadAverage();
         log.accept("Load average before: " + loadBefore);

@@ -104,6 +104,7 @@ class ReportTest {
         String smallReport = Files.readString(Report.write(small, dir.resolve("small")), StandardCharsets.UTF_8);
         assertTrue(smallReport.contains("| audit verification rows/s (32,533 entries, clean; too small to judge the target, "
                 + "see `audit bench-verify` in the README) | 75,000 |  |  |"), smallReport);
+        assertTrue(smallReport.contains("**Not the full run**"), "a run that is neither quick nor full says so");
 
         BenchResults large = new BenchResults();
         large.verificationRowsPerSecond = 150_000;

@@ -3,6 +3,7 @@ package io.cosmichorizons.cli;
 import io.cosmichorizons.bench.BenchRunner;
 import io.cosmichorizons.pipeline.config.Settings;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -100,15 +101,16 @@ public final class BenchCommand implements Callable<Integer> {
         Path out = output != null ? output : quick ? home.resolve(".horizons/bench-quick") : home.resolve("docs");
         BenchRunner.Options options = new BenchRunner.Options(
                 quick,
-                events != null ? events : quick ? 150_000 : 2_000_000,
+                events != null ? events : quick ? 150_000 : BenchRunner.Options.FULL_EVENTS,
                 parallelism,
                 Settings.parseDuration(checkpoint),
-                latencyRates != null ? latencyRates : quick ? List.of(1_000, 5_000) : List.of(1_000, 5_000, 20_000),
-                (latencyCheckpoints != null ? latencyCheckpoints : quick ? List.of("200ms", "1s") : List.of("200ms", "1s", "5s"))
-                        .stream().map(Settings::parseDuration).toList(),
-                Settings.parseDuration(latencyDuration != null ? latencyDuration : quick ? "20s" : "60s"),
-                soakEvents != null ? soakEvents : quick ? 100_000 : 10_000_000,
-                soakJobs != null ? soakJobs : quick ? 10_000 : 1_000_000,
+                latencyRates != null ? latencyRates : quick ? List.of(1_000, 5_000) : BenchRunner.Options.FULL_LATENCY_RATES,
+                latencyCheckpoints != null ? latencyCheckpoints.stream().map(Settings::parseDuration).toList()
+                        : quick ? List.of(Duration.ofMillis(200), Duration.ofSeconds(1)) : BenchRunner.Options.FULL_LATENCY_CHECKPOINTS,
+                latencyDuration != null ? Settings.parseDuration(latencyDuration)
+                        : quick ? Duration.ofSeconds(20) : BenchRunner.Options.FULL_LATENCY_DURATION,
+                soakEvents != null ? soakEvents : quick ? 100_000 : BenchRunner.Options.FULL_SOAK_EVENTS,
+                soakJobs != null ? soakJobs : quick ? 10_000 : BenchRunner.Options.FULL_SOAK_JOBS,
                 new LinkedHashSet<>(BenchRunner.phases(phases)),
                 out, dataDir,
                 external.bootstrapServers, // null: KAFKA_BOOTSTRAP_SERVERS, else embedded
