@@ -4,6 +4,7 @@ import io.cosmichorizons.pipeline.io.db.AuditWriterLogin;
 import io.cosmichorizons.pipeline.io.db.Migrations;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.function.Function;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -33,9 +34,12 @@ public final class DbCommand {
                         + "not an option value, so it stays out of the process list")
         String auditPasswordEnv;
 
+        /** Where the password is looked up; a test hands in its own, as a JVM cannot set its environment. */
+        Function<String, String> environment = System::getenv;
+
         @Override
         public Integer call() throws Exception {
-            String password = auditLogin == null ? null : System.getenv(auditPasswordEnv);
+            String password = auditLogin == null ? null : environment.apply(auditPasswordEnv);
             if (auditLogin != null && (password == null || password.isEmpty())) {
                 throw new IllegalArgumentException("--audit-login " + auditLogin + " needs its password in the "
                         + "environment variable " + auditPasswordEnv);
