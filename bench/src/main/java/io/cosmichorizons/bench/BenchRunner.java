@@ -173,6 +173,8 @@ public final class BenchRunner {
             results.verificationClean = v.clean();
             log.accept(String.format(Locale.ROOT, "  RESULT audit ledger verification: %,d entries, %s, %,.0f rows/s",
                     v.entries(), v.clean() ? "clean" : "BROKEN", v.entriesPerSecond()));
+            // The verifier's own account (one physical-order pass, or chains re-read in seq order) explains its rate.
+            log.accept(v.render().strip().indent(4).stripTrailing());
         } catch (Exception e) {
             results.notes.add("Ledger verification failed: " + e);
             log.accept("  ledger verification failed: " + e);
@@ -276,6 +278,12 @@ public final class BenchRunner {
         log.accept(String.format(Locale.ROOT, "  RESULT %,6d ev/s (achieved %,.0f), checkpoint %5d ms: notification p50 %s p95 %s p99 %s ms (n=%,d); alert p50 %s p99 %s ms (n=%,d)",
                 rate, achieved, checkpoint.toMillis(), Report.num(n.p50()), Report.num(n.p95()), Report.num(n.p99()),
                 n.count(), Report.num(a.p50()), Report.num(a.p99()), a.count()));
+        // What bounds the exactly-once latency: a notification is visible once the checkpoint after it completes.
+        String restUrl = flink.restUrl();
+        for (int i = 0; i < ids.size(); i++) {
+            log.accept(String.format(Locale.ROOT, "    %-10s %s", PipelineJobs.ALL.get(i).name(),
+                    Resources.checkpointDurations(restUrl, ids.get(i))));
+        }
     }
 
     private void soak(BenchStack stack, InProcessFlink flink) throws Exception {
