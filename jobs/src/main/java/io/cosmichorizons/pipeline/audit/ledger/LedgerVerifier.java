@@ -237,8 +237,9 @@ public final class LedgerVerifier {
      *
      * <p>A full verification first takes the fast path: the day partitions are scanned in physical order, split into
      * block ranges across the workers, and every range checks the runs of each chain it holds (consecutive seqs,
-     * links, hashes, MACs, anchored heads); the runs are then stitched per chain. Entries of an append-only table lie
-     * in insertion order, which is seq order per chain, so a clean ledger needs one pass over the table. Any chain
+     * links, hashes, MACs, anchored heads); the runs are then stitched per chain, by seq. Entries of an append-only
+     * table lie mostly in insertion order, which is seq order per chain; concurrent inserters can still place a later
+     * entry in an earlier page, which only splits a run. So a clean ledger needs one pass over the table. Any chain
      * whose runs do not fit, or that has any problem, is re-verified on the ordered path (its entries by seq), which
      * is also what locates the first broken place. Filtered and incremental verifications take the ordered path.
      */
@@ -427,7 +428,6 @@ public final class LedgerVerifier {
     /** A run of one chain's consecutive, linked, valid entries within one scan unit. */
     static final class Run {
         final String chainId;
-        final int unitOrder;
         long firstSeq = -1;
         byte[] firstPrev;
         long lastSeq = -1;
@@ -436,12 +436,16 @@ public final class LedgerVerifier {
         long lastOffset;
         long count;
         boolean ok = true;
+        /** Runs this chain has started in the unit so far. */
+        int runsInUnit;
 
-        Run(String chainId, int unitOrder) {
+        Run(String chainId) {
             this.chainId = chainId;
-            this.unitOrder = unitOrder;
         }
     }
+
+    /** Beyond this many runs of one chain in one scan unit, the chain is verified on the ordered path instead. */
+    static final int MAX_RUNS_PER_CHAIN_AND_UNIT = 10_000;
 
     /** Scans units and checks each chain's entries within a unit. */
     private static final class RunScan {
@@ -478,22 +482,37 @@ public final class LedgerVerifier {
                             lastChainBytes = chainBytes;
                             String chainId = lastChain;
                             run = runs.computeIfAbsent(chainId, k -> {
-                                Run r = new Run(k, unit.order());
+                                Run r = new Run(k);
                                 all.add(r);
                                 return r;
                             });
                         }
-                        run.count++;
                         if (!run.ok) {
+                            run.count++;
                             continue; // this chain goes to the ordered path anyway
                         }
                         long seq = rs.getLong(2);
                         byte[] prevHash = rs.getBytes(14);
                         byte[] hash = rs.getBytes(15);
-                        if (run.lastSeq >= 0 && (seq != run.lastSeq + 1 || !Arrays.equals(prevHash, run.lastHash))) {
+                        if (run.lastSeq >= 0 && seq != run.lastSeq + 1) {
+                            // Not the next entry in physical order: concurrent inserters (the sink's subtasks) fill
+                            // the pages out of order. A run of its own; stitching joins the runs by seq.
+                            if (++run.runsInUnit > MAX_RUNS_PER_CHAIN_AND_UNIT) {
+                                run.ok = false; // scattered entries: the ordered path is cheaper than many runs
+                                run.count++;
+                                continue;
+                            }
+                            Run next = new Run(run.chainId);
+                            next.runsInUnit = run.runsInUnit;
+                            runs.put(run.chainId, next);
+                            all.add(next);
+                            run = next;
+                        } else if (run.lastSeq >= 0 && !Arrays.equals(prevHash, run.lastHash)) {
                             run.ok = false;
+                            run.count++;
                             continue;
                         }
+                        run.count++;
                         long chainTime = millis(rs, 3);
                         canonical.entry(chainBytes, seq, chainTime, rs.getBytes(4), rs.getLong(5),
                                 millis(rs, 6), rs.getBytes(7), rs.getBytes(8), rs.getBytes(9),
@@ -540,8 +559,12 @@ public final class LedgerVerifier {
         if (runs.isEmpty()) {
             return null;
         }
+        if (runs.stream().anyMatch(r -> !r.ok)) {
+            return null;
+        }
+        // By seq, not by position: a chain's entries need not lie in seq order on disk (see RunScan).
         List<Run> sorted = new ArrayList<>(runs);
-        sorted.sort(Comparator.comparingInt(r -> r.unitOrder));
+        sorted.sort(Comparator.comparingLong(r -> r.firstSeq));
         long expected = start == null ? 0 : start.seq() + 1;
         byte[] prev = start == null ? LedgerCrypto.zeroHash() : start.hash();
         long entries = 0;
