@@ -73,6 +73,11 @@ class AuditCommandITCase {
             String macKey = KEY.id() + "=" + Base64.getEncoder().encodeToString(KEY.key());
             return new Ledger(url, signingKey, macKey, new String[] {"--jdbc-url", url, "--mac-key", macKey});
         }
+
+        /** {@link #db} plus the anchor public key, so verifications also check the anchors' signatures. */
+        String[] trusted() {
+            return with(db, "--anchor-key", signingKey.resolveSibling(signingKey.getFileName() + ".pub").toString());
+        }
     }
 
     @Test
@@ -86,7 +91,7 @@ class AuditCommandITCase {
         assertEquals(0, anchor.exit(), anchor.out());
         assertTrue(anchor.out().contains("anchor #1: 6 chains, 3,000 new entries verified"), anchor.out());
 
-        String[] trusted = with(db, "--anchor-key", dir.resolve("anchor.key.pub").toString());
+        String[] trusted = ledger.trusted();
         Run verify = run(with(new String[] {"audit", "verify"}, trusted));
         assertEquals(0, verify.exit(), verify.out());
         assertTrue(verify.out().startsWith("Audit ledger verification: CLEAN"), verify.out());
@@ -142,7 +147,7 @@ class AuditCommandITCase {
         String url = ledger.url();
         Path signingKey = ledger.signingKey();
         String[] db = ledger.db();
-        String[] trusted = with(db, "--anchor-key", dir.resolve("anchor.key.pub").toString());
+        String[] trusted = ledger.trusted();
         Run anchor = run(with(new String[] {"audit", "anchor", "--signing-key", signingKey.toString()}, db));
         assertEquals(0, anchor.exit(), anchor.out());
         Instant afterTheAnchor = Instant.now();

@@ -68,8 +68,7 @@ public final class DashboardServer implements AutoCloseable {
     private void startAll() {
         // The first queries run before the server answers, so the first page is already filled.
         alertsTable = seedAlerts();
-        triggerInstalled = checkTrigger();
-        refreshCounts();
+        refreshCounts(); // also finds out whether job_status has the change trigger
         refreshCharts();
         changes = new JobStatusChanges(config.jdbcUrl(), this::jobStatusChanged).start();
         kafka.start();
@@ -136,15 +135,6 @@ public final class DashboardServer implements AutoCloseable {
         refreshCounts();
         refreshCharts();
         lastChangeRefreshCost = System.nanoTime() - start;
-    }
-
-    private boolean checkTrigger() {
-        try {
-            return database.triggerInstalled();
-        } catch (SQLException e) {
-            database.reset();
-            return false;
-        }
     }
 
     /** Seeds the alerts from the alerts table if it exists (the topic stays the source of truth). */

@@ -12,6 +12,7 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.sql.Timestamp;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -223,7 +224,11 @@ final class DatabaseFeed implements AutoCloseable {
 
     /** Whether job_status announces its commits (migration V008), so the dashboard can re-read it only then. */
     boolean triggerInstalled() throws SQLException {
-        return JobStatusChanges.triggerInstalled(connection());
+        try (Statement s = connection().createStatement(); ResultSet rs = s.executeQuery("""
+                SELECT EXISTS (SELECT 1 FROM pg_trigger
+                               WHERE tgrelid = to_regclass('job_status') AND tgname = 'job_status_changed')""")) {
+            return rs.next() && rs.getBoolean(1);
+        }
     }
 
     /** Whether the alerts table (migration V003, the metrics job) exists. */

@@ -36,15 +36,6 @@ final class JobStatusChanges implements AutoCloseable {
         thread.setDaemon(true);
     }
 
-    /** Whether job_status has the trigger that sends the notifications (false before migration V008). */
-    static boolean triggerInstalled(Connection c) throws SQLException {
-        try (Statement s = c.createStatement(); var rs = s.executeQuery("""
-                SELECT EXISTS (SELECT 1 FROM pg_trigger
-                               WHERE tgrelid = to_regclass('job_status') AND tgname = 'job_status_changed')""")) {
-            return rs.next() && rs.getBoolean(1);
-        }
-    }
-
     JobStatusChanges start() {
         thread.start();
         return this;

@@ -56,11 +56,7 @@ public final class LifecycleChecks {
             expected.put("error_code", job.errorCode());
             expected.put("exit_code", job.finalStatus() == LifecycleEventType.CANCELLED ? null : job.exitCode());
             expected.put("last_event_id", job.terminal().eventId());
-            expected.forEach((column, wanted) -> {
-                if (!Values.same(wanted, row.get(column))) {
-                    mismatches.add(job.jobId() + "." + column + ": expected " + wanted + " but was " + row.get(column));
-                }
-            });
+            Values.differingColumns(job.jobId(), expected, row, mismatches);
         }
         rows.keySet().stream().filter(extra -> !extra.startsWith("orphan")).sorted()
                 .forEach(extra -> mismatches.add(extra + ": unexpected row"));

@@ -85,15 +85,6 @@ public final class MetricsChecks {
                 a.getIoWriteRateBps()));
     }
 
-    /** One line per column of {@code key} that differs. */
-    private static void compareWindow(String key, Map<String, Object> want, Map<String, Object> got, List<String> out) {
-        want.forEach((column, value) -> {
-            if (!Values.same(value, got.get(column))) {
-                out.add(key + "." + column + ": expected " + value + " but was " + got.get(column));
-            }
-        });
-    }
-
     public static Finding windowsTable(Map<String, BatchRecomputation.JobMetrics> perJob, OutputSnapshot out) {
         Map<String, Map<String, Object>> wanted = expectedWindows(perJob);
         Map<String, Map<String, Object>> rows = new TreeMap<>();
@@ -109,7 +100,7 @@ public final class MetricsChecks {
             if (got == null) {
                 problems.add(key + ": no row");
             } else {
-                compareWindow(key, w, got, problems);
+                Values.differingColumns(key, w, got, problems);
             }
         });
         rows.keySet().forEach(key -> problems.add(key + ": unexpected row"));
@@ -127,7 +118,7 @@ public final class MetricsChecks {
             if (got == null || got.size() != 1) {
                 problems.add(key + ": " + (got == null ? 0 : got.size()) + " records");
             } else {
-                compareWindow(key, w, columns(got.get(0)), problems);
+                Values.differingColumns(key, w, columns(got.get(0)), problems);
             }
         });
         byWindow.keySet().forEach(key -> problems.add(key + ": unexpected record"));
@@ -164,11 +155,7 @@ public final class MetricsChecks {
             want.put("efficiency", efficiency);
             want.put("hpc_system", job.hpcSystem());
             want.put("queue", job.queue());
-            want.forEach((column, value) -> {
-                if (!Values.same(value, row.get(column))) {
-                    problems.add(job.jobId() + "." + column + ": expected " + value + " but was " + row.get(column));
-                }
-            });
+            Values.differingColumns(job.jobId(), want, row, problems);
         }
         rows.keySet().forEach(extra -> problems.add(extra + ": summary of an unknown job"));
         return Finding.of(SUMMARIES, truth.jobs().size() + " summaries", out.table(OutputSnapshot.JOB_SUMMARY).size()
@@ -314,11 +301,7 @@ public final class MetricsChecks {
                 problems.add(id + " (" + want.get("alert_type") + " " + want.get("subject") + "): no row");
                 return;
             }
-            want.forEach((column, value) -> {
-                if (!Values.same(value, got.get(column))) {
-                    problems.add(id + "." + column + ": expected " + value + " but was " + got.get(column));
-                }
-            });
+            Values.differingColumns(id, want, got, problems);
         });
         rows.forEach((id, r) -> problems.add(id + ": unexpected row (" + r.get("alert_type") + " " + r.get("subject")
                 + " " + r.get("state") + ")"));

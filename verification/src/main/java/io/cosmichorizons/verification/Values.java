@@ -1,6 +1,7 @@
 package io.cosmichorizons.verification;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /** Comparison of expected and actual values across JDBC and Java types. */
@@ -32,5 +33,14 @@ final class Values {
             return x.longValue() == y.longValue();
         }
         return Objects.equals(expected, actual);
+    }
+
+    /** Adds "{@code key.column}: expected X but was Y" to {@code out} for every column of {@code want} that differs. */
+    static void differingColumns(String key, Map<String, ?> want, Map<String, ?> got, List<String> out) {
+        want.forEach((column, value) -> {
+            if (!same(value, got.get(column))) {
+                out.add(key + "." + column + ": expected " + value + " but was " + got.get(column));
+            }
+        });
     }
 }
