@@ -11,14 +11,16 @@ import io.cosmichorizons.pipeline.health.Alerts;
 import io.cosmichorizons.pipeline.health.OpenAlertGauge;
 import io.cosmichorizons.pipeline.health.RateRule;
 import io.cosmichorizons.pipeline.health.Thresholds;
-import io.cosmichorizons.pipeline.state.SortedEntries;
 import java.io.Serializable;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.metrics.Counter;
@@ -42,6 +44,11 @@ import org.apache.flink.util.Collector;
  * <p>A change for a minute that was already written (input later than the watermark) is counted in the next open
  * minute ({@code lateFleetEvents}); the depth stays right, its minute moves. State is cleared once a subject has no
  * queued or running jobs, no open minute, and nothing left in its error-rate window.
+ *
+ * <p>Each open minute is an entry of its own ({@link #openMinutes}), apart from the subject's small running totals
+ * ({@link #state}): a change reads and writes one minute, however many minutes are open. While the pipeline works
+ * through a backlog the watermark trails the input and many minutes are open; with all of them in one value, every
+ * change (de)serialised all of them (on RocksDB the operator's main cost, see the benchmarks' profiling notes).
  */
 public class FleetStatsAggregator extends KeyedProcessFunction<String, FleetEvent, FleetStats> implements CheckpointedFunction {
     private static final long serialVersionUID = 1L;
@@ -58,7 +65,10 @@ public class FleetStatsAggregator extends KeyedProcessFunction<String, FleetEven
 
     private final Settings settings;
 
+    /** Running totals of the subject: depth, last minute written, the error-rate window. */
     private transient ValueState<FleetState> state;
+    /** Changes per open minute, keyed by the minute's start; every entry has a timer at its minute's end. */
+    private transient MapState<Long, FleetBucket> openMinutes;
     private transient ValueState<Alert> openErrorAlert;
     private transient Counter lateEvents;
     private transient OpenAlertGauge gauge;
@@ -70,6 +80,8 @@ public class FleetStatsAggregator extends KeyedProcessFunction<String, FleetEven
     @Override
     public void open(OpenContext openContext) {
         state = getRuntimeContext().getState(new ValueStateDescriptor<>("fleet", new AvroTypeInfo<>(FleetState.class)));
+        openMinutes = getRuntimeContext().getMapState(
+                new MapStateDescriptor<>("fleet-open-minutes", Types.LONG, new AvroTypeInfo<>(FleetBucket.class)));
         openErrorAlert = getRuntimeContext().getState(
                 new ValueStateDescriptor<>("error-rate-alert", new AvroTypeInfo<>(Alert.class)));
         lateEvents = getRuntimeContext().getMetricGroup().counter("lateFleetEvents");
@@ -81,13 +93,17 @@ public class FleetStatsAggregator extends KeyedProcessFunction<String, FleetEven
         FleetState s = load();
         if (s == null) {
             s = FleetState.newBuilder().setBuckets(new ArrayList<>()).setRecentEnds(new ArrayList<>()).build();
+            state.update(s);
         }
         long minute = Math.floorDiv(e.getAt(), MINUTE) * MINUTE;
         if (minute <= s.getLastClosedMinute()) {
             lateEvents.inc();
             minute = s.getLastClosedMinute() + MINUTE;
         }
-        FleetBucket b = bucket(s, minute);
+        FleetBucket b = openMinutes.get(minute);
+        if (b == null) {
+            b = FleetBucket.newBuilder().setMinuteStart(minute).build();
+        }
         b.setSubmitted(b.getSubmitted() + e.getSubmitted());
         b.setStarted(b.getStarted() + e.getStarted());
         b.setCompleted(b.getCompleted() + e.getCompleted());
@@ -102,7 +118,7 @@ public class FleetStatsAggregator extends KeyedProcessFunction<String, FleetEven
             b.setRunSketch(ByteBuffer.wrap(Sketches.add(b.getRunSketch(), e.getRunMs(), settings.sketchK())));
         }
         ctx.timerService().registerEventTimeTimer(minute + MINUTE - 1);
-        state.update(s);
+        openMinutes.put(minute, b);
     }
 
     @Override
@@ -113,15 +129,18 @@ public class FleetStatsAggregator extends KeyedProcessFunction<String, FleetEven
         }
         String key = ctx.getCurrentKey();
         boolean endOfInput = ctx.timerService().currentWatermark() == Long.MAX_VALUE;
+        // Timers fire in time order and every open minute has one, so no open minute ends before this one.
+        long due = timestamp - MINUTE + 1;
         Long next;
-        while ((next = nextToClose(s, endOfInput)) != null && next + MINUTE - 1 <= timestamp) {
+        while ((next = nextToClose(s, endOfInput, due)) != null && next <= due) {
             close(s, key, next, ctx, out);
         }
         if (next != null) {
+            // The minute after the last written one; an open minute's timer is registered already.
             ctx.timerService().registerEventTimeTimer(next + MINUTE - 1);
             state.update(s);
-        } else if (s.getQueuedNow() == 0 && s.getRunningNow() == 0 && s.getBuckets().isEmpty()
-                && s.getRecentEnds().isEmpty() && openErrorAlert.value() == null) {
+        } else if (s.getQueuedNow() == 0 && s.getRunningNow() == 0 && s.getRecentEnds().isEmpty()
+                && openErrorAlert.value() == null && openMinutes.isEmpty()) {
             state.clear();
         } else {
             state.update(s);
@@ -129,27 +148,29 @@ public class FleetStatsAggregator extends KeyedProcessFunction<String, FleetEven
     }
 
     /**
-     * The earliest open minute, or the minute after the last written one while something is live: jobs queued or
-     * running (rows for the quiet minutes in between), or ends in the error-rate window (to let it decay). At the end
-     * of a bounded input (watermark at its maximum) queued or running jobs no longer extend the rows past the last
-     * change, since nothing would ever end them; the error-rate window still runs out, so the outcome does not depend
-     * on where the watermark was before it jumped.
+     * While something is live, the minute after the last written one: jobs queued or running (rows for the quiet
+     * minutes in between), or ends in the error-rate window (to let it decay). Otherwise the minute that is due, if
+     * it is open, else null (a later open minute has its own timer). At the end of a bounded input (watermark at its
+     * maximum) queued or running jobs no longer extend the rows past the last change, since nothing would ever end
+     * them; the error-rate window still runs out, so the outcome does not depend on where the watermark was before it
+     * jumped.
+     *
+     * <p>Every open minute is later than the last written one (a late change goes to the next minute), so the minute
+     * after the last written one is never later than the earliest open minute.
      */
-    private Long nextToClose(FleetState s, boolean endOfInput) throws Exception {
-        Long earliest = s.getBuckets().isEmpty() ? null : s.getBuckets().get(0).getMinuteStart();
+    private Long nextToClose(FleetState s, boolean endOfInput, long due) throws Exception {
         boolean rateLive = !s.getRecentEnds().isEmpty() || openErrorAlert.value() != null;
-        boolean depthLive = (s.getQueuedNow() > 0 || s.getRunningNow() > 0) && (!endOfInput || earliest != null);
+        boolean depthLive = (s.getQueuedNow() > 0 || s.getRunningNow() > 0) && (!endOfInput || !openMinutes.isEmpty());
         if ((rateLive || depthLive) && s.getLastClosedMinute() != Long.MIN_VALUE) {
-            long following = s.getLastClosedMinute() + MINUTE;
-            return earliest == null ? following : Math.min(following, earliest);
+            return s.getLastClosedMinute() + MINUTE;
         }
-        return earliest;
+        return due > s.getLastClosedMinute() && openMinutes.contains(due) ? due : null;
     }
 
     private void close(FleetState s, String key, long minute, Context ctx, Collector<FleetStats> out) throws Exception {
-        FleetBucket b = null;
-        if (!s.getBuckets().isEmpty() && s.getBuckets().get(0).getMinuteStart() == minute) {
-            b = s.getBuckets().remove(0);
+        FleetBucket b = openMinutes.get(minute);
+        if (b != null) {
+            openMinutes.remove(minute);
         } else {
             b = FleetBucket.newBuilder().setMinuteStart(minute).build();
         }
@@ -235,16 +256,22 @@ public class FleetStatsAggregator extends KeyedProcessFunction<String, FleetEven
         ctx.output(Alerts.ALERTS, alert);
     }
 
-    private static FleetBucket bucket(FleetState s, long minute) {
-        return SortedEntries.findOrInsert(s.getBuckets(), minute, FleetBucket::getMinuteStart,
-                at -> FleetBucket.newBuilder().setMinuteStart(at).build());
-    }
-
+    /**
+     * The subject's running totals. State written by an earlier release holds the open minutes in the value itself:
+     * they move to {@link #openMinutes} on first access (their timers were registered by that release).
+     */
     private FleetState load() throws Exception {
         FleetState s = state.value();
-        if (s != null) {
-            s.setBuckets(new ArrayList<>(s.getBuckets()));
-            s.setRecentEnds(new ArrayList<>(s.getRecentEnds()));
+        if (s == null) {
+            return null;
+        }
+        s.setRecentEnds(new ArrayList<>(s.getRecentEnds()));
+        if (!s.getBuckets().isEmpty()) {
+            for (FleetBucket b : s.getBuckets()) {
+                openMinutes.put(b.getMinuteStart(), b);
+            }
+            s.setBuckets(new ArrayList<>());
+            state.update(s);
         }
         return s;
     }

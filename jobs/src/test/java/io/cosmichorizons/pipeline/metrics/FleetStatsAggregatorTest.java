@@ -13,14 +13,23 @@ import io.cosmichorizons.events.Alert;
 import io.cosmichorizons.events.AlertState;
 import io.cosmichorizons.events.AlertType;
 import io.cosmichorizons.events.JobStatus;
+import io.cosmichorizons.events.internal.FleetBucket;
 import io.cosmichorizons.events.internal.FleetEvent;
+import io.cosmichorizons.events.internal.FleetState;
 import io.cosmichorizons.events.internal.FleetStats;
 import io.cosmichorizons.pipeline.config.Settings;
 import io.cosmichorizons.pipeline.health.Alerts;
 import io.cosmichorizons.pipeline.health.Thresholds;
 import java.util.List;
 import java.util.Map;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
+import org.apache.flink.runtime.state.VoidNamespace;
+import org.apache.flink.runtime.state.VoidNamespaceSerializer;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
@@ -144,6 +153,62 @@ class FleetStatsAggregatorTest {
         assertEquals(2, rows.size());
         assertEquals(at(60), rows.get(1).getMinuteStart());
         assertEquals(1, rows.get(1).getCompleted());
+    }
+
+    @Test
+    void aBacklogOfOpenMinutesClosesInOrderWithTheQuietMinutesBetween() throws Exception {
+        JobEvents.Job j1 = new JobEvents.Job("j1", "setonix", "work", 4, 3_600_000L);
+        JobStatus submitted = j1.submitted(0);
+        JobStatus queued = j1.step(QUEUED, 10);
+        JobStatus running = j1.step(RUNNING, 130);
+        JobStatus done = j1.step(COMPLETED, 610);
+        // The watermark trails the input: minutes 0, 2 and 10 are open at once.
+        feed(FleetFacts.diff(null, submitted), FleetFacts.diff(submitted, queued), FleetFacts.diff(queued, running),
+                FleetFacts.diff(running, done));
+        ends(2, 3, 1);
+        harness.processWatermark(new Watermark(at(11 * 60) - 1));
+
+        List<FleetStats> system = rows("system", "setonix");
+        assertEquals(11, system.size(), "minutes 0 to 10: three with changes, the quiet ones while the job is live");
+        for (int m = 0; m < system.size(); m++) {
+            assertEquals(at(m * 60L), system.get(m).getMinuteStart());
+        }
+        assertEquals(1, system.get(0).getQueued());
+        assertEquals(1, system.get(2).getStarted());
+        assertEquals(3, system.get(2).getCompleted());
+        assertEquals(1, system.get(2).getFailed());
+        assertEquals(1, system.get(5).getRunning());
+        assertEquals(1, system.get(10).getCompleted());
+        assertEquals(0, system.get(10).getRunning());
+    }
+
+    @Test
+    void openMinutesThatAnEarlierReleaseKeptInTheSubjectStateStillClose() throws Exception {
+        ends(0, 1, 0);
+        // The layout of releases before the open minutes had a state of their own: the minute inside the value.
+        var backend = harness.getOperator().getKeyedStateBackend();
+        backend.setCurrentKey("system|setonix");
+        ValueState<FleetState> value = backend.getPartitionedState(VoidNamespace.INSTANCE,
+                VoidNamespaceSerializer.INSTANCE, new ValueStateDescriptor<>("fleet", new AvroTypeInfo<>(FleetState.class)));
+        MapState<Long, FleetBucket> minutes = backend.getPartitionedState(VoidNamespace.INSTANCE,
+                VoidNamespaceSerializer.INSTANCE,
+                new MapStateDescriptor<>("fleet-open-minutes", Types.LONG, new AvroTypeInfo<>(FleetBucket.class)));
+        FleetBucket kept = minutes.get(at(0));
+        minutes.remove(at(0));
+        FleetState earlier = value.value();
+        earlier.setBuckets(List.of(kept));
+        value.update(earlier);
+
+        ends(0, 2, 1);
+        harness.processWatermark(new Watermark(at(60) - 1));
+
+        List<FleetStats> rows = rows("system", "setonix");
+        assertEquals(1, rows.size());
+        assertEquals(3, rows.get(0).getCompleted(), "with the change kept by the earlier release");
+        assertEquals(1, rows.get(0).getFailed());
+        harness.processWatermark(new Watermark(at(3_600)));
+        assertEquals(0, harness.numKeyedStateEntries());
+        assertEquals(0, harness.numEventTimeTimers());
     }
 
     private void ends(int minute, int completed, int failed) throws Exception {
