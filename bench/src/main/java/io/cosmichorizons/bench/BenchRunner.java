@@ -291,7 +291,10 @@ public final class BenchRunner {
         BenchStack.TopicSet topics = stack.newTopics("soak");
         String db = stack.newDatabase("soak");
         GeneratorConfig.Builder mix = Workloads.mix(stack.bootstrapServers(), topics);
-        mix.metricsIntervalSeconds(metricsIntervalFor(mix, (double) o.soakEvents() / o.soakJobs()));
+        int interval = Workloads.metricsIntervalFor(mix, (double) o.soakEvents() / o.soakJobs());
+        mix.metricsIntervalSeconds(interval);
+        log.accept(String.format(Locale.ROOT, "  one metrics sample per %d s of run time: %.2f records per job planned",
+                interval, Workloads.recordsPerJob(mix)));
         Workloads.preload(mix.jobs(o.soakJobs()).seed(2).build(), log);
         List<String> inputs = List.of(topics.lifecycle(), topics.inputs().metrics(), topics.inputs().auditTrail(),
                 topics.inputs().notificationPreferences());
@@ -306,20 +309,6 @@ public final class BenchRunner {
                 Duration.ofSeconds(o.quick() ? 2 : 5), true, Duration.ofHours(6), log);
         log.accept(String.format(Locale.ROOT, "  RESULT soak: %,d events in %.0f s; heap-after-GC growth %.1f MB",
                 input, results.soak.seconds(), results.soakHeapGrowthMb()));
-    }
-
-    /** The metrics sample interval that brings the mix closest to {@code eventsPerJob}. */
-    private static int metricsIntervalFor(GeneratorConfig.Builder mix, double eventsPerJob) {
-        int best = 60;
-        double bestDiff = Double.MAX_VALUE;
-        for (int interval : new int[] {60, 120, 300, 600, 1_200, 3_600}) {
-            double diff = Math.abs(Workloads.recordsPerJob(mix.metricsIntervalSeconds(interval)) - eventsPerJob);
-            if (diff < bestDiff) {
-                bestDiff = diff;
-                best = interval;
-            }
-        }
-        return best;
     }
 
     private static void awaitRunning(InProcessFlink flink, List<JobID> ids) throws Exception {
@@ -371,7 +360,8 @@ public final class BenchRunner {
         s.put("Flink", "MiniCluster in the bench JVM, 1 TaskManager, parallelism " + o.parallelism()
                 + " per job, max parallelism 128, exactly-once checkpoints, state backend "
                 + (o.rocksDb() ? "RocksDB with incremental checkpoints (as flink-conf/config.yaml)" : "heap (HashMapStateBackend, full snapshots)")
-                + " (the soak: always RocksDB)");
+                + " (the soak: always RocksDB); managed memory (RocksDB's block cache and write buffers) "
+                + InProcessFlink.MANAGED_MEMORY_PER_SLOT_MB + " MB per slot, a slot's share on the cluster's TaskManager");
         s.put("Checkpoint interval (end-to-end, audit, soak)", o.checkpoint().toMillis() + " ms");
         s.put("Kafka outputs", "transactional (EXACTLY_ONCE), read with read_committed; in the latency runs the alerts "
                 + "topic is at-least-once (alerts.delivery=at-least-once; stable alert ids)");

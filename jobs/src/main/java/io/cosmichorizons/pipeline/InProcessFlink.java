@@ -35,7 +35,7 @@ public final class InProcessFlink implements AutoCloseable {
      * The MiniCluster used to get 256m in all, about 21m per slot, which starved RocksDB (tiny write buffers, constant
      * flushes and compactions) and made the in-process RocksDB runs unlike the cluster's.
      */
-    static final int MANAGED_MEMORY_PER_SLOT_MB = 108;
+    public static final int MANAGED_MEMORY_PER_SLOT_MB = 108;
 
     /**
      * Starts a MiniCluster.
