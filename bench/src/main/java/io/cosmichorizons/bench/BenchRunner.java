@@ -33,7 +33,7 @@ public final class BenchRunner {
 
     /** What to run; see {@code bin/horizons bench --help} for each. */
     public record Options(boolean quick, long events, int parallelism, Duration checkpoint, List<Integer> latencyRates,
-            List<Duration> latencyCheckpoints, Duration latencyDuration, long soakEvents, int soakJobs,
+            List<Duration> latencyCheckpoints, Duration latencyDuration, long soakEvents, int soakJobs, Duration soakCheckpoint,
             Set<String> phases, Path output, Path dataDir, String bootstrapServers, String jdbcUrl, boolean keep, Path jfr,
             boolean rocksDb) {
         public static final List<String> PHASES = List.of("e2e", "baseline", "latency", "soak", "jmh");
@@ -300,7 +300,7 @@ public final class BenchRunner {
                 topics.inputs().notificationPreferences());
         long input = Lag.records(stack.admin(), inputs);
         results.soakJobs = o.soakJobs();
-        Settings settings = Workloads.jobSettings(stack, topics, db, "soak", o.checkpoint(), o.parallelism(), true, Map.of());
+        Settings settings = Workloads.jobSettings(stack, topics, db, "soak", o.soakCheckpoint(), o.parallelism(), true, Map.of());
         Map<String, List<String>> groups = new LinkedHashMap<>();
         groups.put(Workloads.groupId(stack, "soak", "lifecycle"), List.of(topics.lifecycle()));
         groups.put(Workloads.groupId(stack, "soak", "metrics"), List.of(topics.lifecycle(), topics.inputs().metrics()));
@@ -362,7 +362,8 @@ public final class BenchRunner {
                 + (o.rocksDb() ? "RocksDB with incremental checkpoints (as flink-conf/config.yaml)" : "heap (HashMapStateBackend, full snapshots)")
                 + " (the soak: always RocksDB); managed memory (RocksDB's block cache and write buffers) "
                 + InProcessFlink.MANAGED_MEMORY_PER_SLOT_MB + " MB per slot, a slot's share on the cluster's TaskManager");
-        s.put("Checkpoint interval (end-to-end, audit, soak)", o.checkpoint().toMillis() + " ms");
+        s.put("Checkpoint interval", "end-to-end and audit " + o.checkpoint().toMillis() + " ms; soak "
+                + o.soakCheckpoint().toMillis() + " ms");
         s.put("Kafka outputs", "transactional (EXACTLY_ONCE), read with read_committed; in the latency runs the alerts "
                 + "topic is at-least-once (alerts.delivery=at-least-once; stable alert ids)");
         s.put("PostgreSQL outputs", "flink-connector-jdbc at-least-once, batches of 500 rows or 200 ms, idempotent upserts / inserts");

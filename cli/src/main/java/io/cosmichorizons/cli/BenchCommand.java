@@ -45,8 +45,14 @@ public final class BenchCommand implements Callable<Integer> {
     String stateBackend;
 
     @Option(names = "--checkpoint-interval", paramLabel = "DURATION", defaultValue = "1s",
-            description = "Exactly-once checkpoint interval of the end-to-end, audit and soak runs (default ${DEFAULT-VALUE})")
+            description = "Exactly-once checkpoint interval of the end-to-end and audit runs (default ${DEFAULT-VALUE})")
     String checkpoint;
+
+    @Option(names = "--soak-checkpoint-interval", paramLabel = "DURATION", defaultValue = "10s",
+            description = "Exactly-once checkpoint interval of the soak: the cluster's (flink-conf/config.yaml). With a "
+                    + "million jobs of RocksDB state each checkpoint takes seconds, so 1 s would checkpoint nonstop "
+                    + "(default ${DEFAULT-VALUE})")
+    String soakCheckpoint;
 
     @Option(names = "--latency-rates", paramLabel = "N,N", split = ",",
             description = "Latency: fixed input rates in events/s (default 1000,5000,20000; 1000,5000 with --quick)")
@@ -111,6 +117,7 @@ public final class BenchCommand implements Callable<Integer> {
                         : quick ? Duration.ofSeconds(20) : BenchRunner.Options.FULL_LATENCY_DURATION,
                 soakEvents != null ? soakEvents : quick ? 100_000 : BenchRunner.Options.FULL_SOAK_EVENTS,
                 soakJobs != null ? soakJobs : quick ? 10_000 : BenchRunner.Options.FULL_SOAK_JOBS,
+                Settings.parseDuration(soakCheckpoint),
                 new LinkedHashSet<>(BenchRunner.phases(phases)),
                 out, dataDir,
                 external.bootstrapServers, // null: KAFKA_BOOTSTRAP_SERVERS, else embedded
