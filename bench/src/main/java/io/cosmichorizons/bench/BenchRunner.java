@@ -291,10 +291,10 @@ public final class BenchRunner {
         BenchStack.TopicSet topics = stack.newTopics("soak");
         String db = stack.newDatabase("soak");
         GeneratorConfig.Builder mix = Workloads.mix(stack.bootstrapServers(), topics);
-        int interval = Workloads.metricsIntervalFor(mix, (double) o.soakEvents() / o.soakJobs());
-        mix.metricsIntervalSeconds(interval);
+        Workloads.SampleInterval interval = Workloads.metricsIntervalFor(mix, (double) o.soakEvents() / o.soakJobs());
+        mix.metricsIntervalSeconds(interval.seconds());
         log.accept(String.format(Locale.ROOT, "  one metrics sample per %d s of run time: %.2f records per job planned",
-                interval, Workloads.recordsPerJob(mix)));
+                interval.seconds(), interval.recordsPerJob()));
         Workloads.preload(mix.jobs(o.soakJobs()).seed(2).build(), log);
         List<String> inputs = List.of(topics.lifecycle(), topics.inputs().metrics(), topics.inputs().auditTrail(),
                 topics.inputs().notificationPreferences());

@@ -10,10 +10,12 @@ import io.cosmichorizons.pipeline.audit.ledger.MacKey;
 import io.cosmichorizons.pipeline.config.Settings;
 import io.cosmichorizons.publisher.WireFormat;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.function.IntToDoubleFunction;
 
 /** The generator's realistic mix, sized in events, and the jobs' settings for a phase. */
 final class Workloads {
@@ -43,29 +45,36 @@ final class Workloads {
         return (double) new WorkloadPlanner(c).plannedTotals().records() / sample;
     }
 
+    /** A metrics sample interval and the records per job it gives the mix. */
+    record SampleInterval(int seconds, double recordsPerJob) {}
+
     /**
      * The metrics sample interval, in whole seconds, that brings the mix closest to {@code recordsPerJob} records per
      * job: the soak fixes both its events and its jobs, so the samples per job are its only knob. Records per job do
      * not grow with the interval, so a bisection finds it. (A handful of round intervals used to be tried instead,
-     * and the closest of them gave 8.45 records per job for the soak's 10.)
+     * and the closest of them gave 8.45 records per job for the soak's 10.) {@code mix} is left as it was.
      */
-    static int metricsIntervalFor(GeneratorConfig.Builder mix, double recordsPerJob) {
+    static SampleInterval metricsIntervalFor(GeneratorConfig.Builder mix, double recordsPerJob) {
+        GeneratorConfig.Builder trial = mix.build().toBuilder();
+        // Each evaluation plans a sample of jobs; the bisection and the final comparison share them.
+        Map<Integer, Double> planned = new HashMap<>();
+        IntToDoubleFunction records = s -> planned.computeIfAbsent(s, k -> recordsPerJob(trial.metricsIntervalSeconds(k)));
         int lo = 1;
         int hi = 86_400;
         while (lo < hi) {
             int mid = (lo + hi) >>> 1;
-            if (recordsPerJob(mix.metricsIntervalSeconds(mid)) <= recordsPerJob) {
+            if (records.applyAsDouble(mid) <= recordsPerJob) {
                 hi = mid;
             } else {
                 lo = mid + 1;
             }
         }
         // lo is the shortest interval at or below the target; the one before it is above.
-        if (lo > 1 && Math.abs(recordsPerJob(mix.metricsIntervalSeconds(lo - 1)) - recordsPerJob)
-                < Math.abs(recordsPerJob(mix.metricsIntervalSeconds(lo)) - recordsPerJob)) {
+        if (lo > 1 && Math.abs(records.applyAsDouble(lo - 1) - recordsPerJob)
+                < Math.abs(records.applyAsDouble(lo) - recordsPerJob)) {
             lo--;
         }
-        return lo;
+        return new SampleInterval(lo, records.applyAsDouble(lo));
     }
 
     /** Jobs so that the workload has about {@code events} records. */

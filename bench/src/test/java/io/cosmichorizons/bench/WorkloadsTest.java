@@ -11,7 +11,7 @@ class WorkloadsTest {
     @ValueSource(doubles = {10.0, 25.0})
     void theSoakIntervalGivesTheAskedRecordsPerJob(double target) {
         GeneratorConfig.Builder mix = Workloads.mix("localhost:9092", new BenchStack.TopicSet("t-"));
-        int interval = Workloads.metricsIntervalFor(mix, target);
+        int interval = Workloads.metricsIntervalFor(mix, target).seconds();
         double records = Workloads.recordsPerJob(mix.metricsIntervalSeconds(interval));
         assertEquals(target, records, 0.02 * target, "interval " + interval + " s gives " + records + " records per job");
     }

@@ -127,6 +127,8 @@ public class FleetStatsAggregator extends KeyedProcessFunction<String, FleetEven
         if (s == null) {
             return;
         }
+        // Only closing minutes changes the error-rate window; a list read back from state may not be an ArrayList.
+        s.setRecentEnds(new ArrayList<>(s.getRecentEnds()));
         String key = ctx.getCurrentKey();
         boolean endOfInput = ctx.timerService().currentWatermark() == Long.MAX_VALUE;
         // Timers fire in time order and every open minute has one, so no open minute ends before this one.
@@ -265,7 +267,6 @@ public class FleetStatsAggregator extends KeyedProcessFunction<String, FleetEven
         if (s == null) {
             return null;
         }
-        s.setRecentEnds(new ArrayList<>(s.getRecentEnds()));
         if (!s.getBuckets().isEmpty()) {
             for (FleetBucket b : s.getBuckets()) {
                 openMinutes.put(b.getMinuteStart(), b);
