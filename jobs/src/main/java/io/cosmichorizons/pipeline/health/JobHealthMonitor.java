@@ -47,10 +47,11 @@ import org.apache.flink.util.Collector;
  * their times wait in state until the watermark passes them and then settle as heartbeats in event-time order; a job's
  * state is kept until the watermark passes its end, when its last gap is settled, and then cleared.
  *
- * <p>Idle input: the watermark stops while no records arrive, and event-time timers with it. A processing-time
- * fallback timer therefore extrapolates event time by the wall clock once the watermark has not moved for
- * {@code idle-timeout}, and raises the alerts whose deadlines that extrapolated time has passed. An idle stream never
- * hides a stuck job.
+ * <p>Idle input: the watermark stops while no records arrive, and event-time timers with it. Once the watermark has not
+ * moved for {@code idle-timeout}, event time is extrapolated by the wall clock from where it stopped, and a
+ * processing-time fallback timer per job raises the alerts whose deadlines that extrapolated time passes. An idle
+ * stream never hides a stuck job. The stall is timed once per subtask by {@link JobHealthOperator}, which runs this
+ * function, so that a moving watermark costs the jobs nothing.
  */
 public class JobHealthMonitor extends KeyedCoProcessFunction<String, JobStatus, InputEnvelope, Alert>
         implements CheckpointedFunction {
@@ -61,6 +62,8 @@ public class JobHealthMonitor extends KeyedCoProcessFunction<String, JobStatus, 
     public static final String WALLTIME_GRACE = "walltime-grace";
     public static final String HEARTBEAT_INTERVAL = "heartbeat-interval";
     public static final String HEARTBEAT_MISSED = "heartbeat-missed";
+    /** The keyed state holding every job this subtask watches. */
+    static final String STATE_NAME = "job-health";
 
     /** The knobs; defaults are documented in MetricsJobConfig. */
     public record Settings(Thresholds thresholds, Duration idleTimeout) implements Serializable {
@@ -82,31 +85,39 @@ public class JobHealthMonitor extends KeyedCoProcessFunction<String, JobStatus, 
     private transient OpenAlertGauge gauge;
     /** The job of the current callback, for messages and alert ids. */
     private transient String jobId;
-    /**
-     * The newest event time this subtask has seen. When every input partition has gone idle, the watermark stays at
-     * the smallest of their last event times, which may lag far behind; everything up to this time has arrived, so
-     * the fallback extrapolates from here. Not checkpointed: after a restore it is rebuilt as records flow.
-     */
-    private transient long newestSeen;
+    /** This subtask's watermark against the wall clock, fed by {@link JobHealthOperator}. */
+    private transient StallClock stall;
 
-    public JobHealthMonitor(Settings settings) {
+    /** Runs in {@link JobHealthOperator}, which times the input stalls. */
+    JobHealthMonitor(Settings settings) {
         this.settings = settings;
+    }
+
+    long idleTimeoutMillis() {
+        return settings.idleTimeout().toMillis();
+    }
+
+    void useStallClock(StallClock clock) {
+        this.stall = clock;
+    }
+
+    StallClock stallClock() {
+        return stall;
     }
 
     @Override
     public void open(OpenContext openContext) {
         state = getRuntimeContext().getState(
-                new ValueStateDescriptor<>("job-health", new AvroTypeInfo<>(JobHealthState.class)));
+                new ValueStateDescriptor<>(STATE_NAME, new AvroTypeInfo<>(JobHealthState.class)));
         openAlerts = getRuntimeContext().getMapState(
                 new MapStateDescriptor<>("job-alerts", Types.STRING, new AvroTypeInfo<>(Alert.class)));
         gauge.register(getRuntimeContext().getMetricGroup());
-        newestSeen = Long.MIN_VALUE;
     }
 
     @Override
     public void processElement1(JobStatus status, Context ctx, Collector<Alert> out) throws Exception {
         jobId = ctx.getCurrentKey();
-        newestSeen = Math.max(newestSeen, status.getLastEventAt().toEpochMilli());
+        stall.recordRead(status.getLastEventAt().toEpochMilli());
         JobHealthState s = load();
         boolean ended = Transitions.isTerminal(status.getStatus());
         if (s == null) {
@@ -143,7 +154,7 @@ public class JobHealthMonitor extends KeyedCoProcessFunction<String, JobStatus, 
     public void processElement2(InputEnvelope envelope, Context ctx, Collector<Alert> out) throws Exception {
         jobId = ctx.getCurrentKey();
         long sampledAt = ((JobMetricsEvent) envelope.getEvent()).getSampledAt().toEpochMilli();
-        newestSeen = Math.max(newestSeen, sampledAt);
+        stall.recordRead(sampledAt);
         long watermark = ctx.timerService().currentWatermark();
         JobHealthState s = load();
         if (s == null) {
@@ -185,14 +196,13 @@ public class JobHealthMonitor extends KeyedCoProcessFunction<String, JobStatus, 
             advance(s, watermark, false, out);
             raiseDueStuck(s, watermark, false, out);
         } else {
-            if (timestamp != s.getFallbackTimer()) {
-                return;
+            // The job's own fallback timer, or the operator asking every job to look at a new stall.
+            if (timestamp == s.getFallbackTimer()) {
+                s.setFallbackTimer(-1L);
             }
-            s.setFallbackTimer(-1L);
-            long watermark = ctx.timerService().currentWatermark();
-            long idleFor = timestamp - s.getFallbackSince();
-            if (watermark == s.getFallbackWatermark() && idleFor >= settings.idleTimeout().toMillis()) {
-                long extrapolated = s.getFallbackReference() + idleFor;
+            long now = ctx.timerService().currentProcessingTime();
+            if (stall.isStalled(now)) {
+                long extrapolated = stall.extrapolate(latest(s), now);
                 advance(s, extrapolated, true, out);
                 raiseDueStuck(s, extrapolated, true, out);
             }
@@ -229,8 +239,8 @@ public class JobHealthMonitor extends KeyedCoProcessFunction<String, JobStatus, 
             case RUNNING -> {
                 if (s.getStartedAt() != null && s.getRequestedWalltimeMs() != null) {
                     // An "unlimited" walltime (a huge value) has no deadline; it must not overflow into one in the past.
-                    long limit = saturatedAdd(s.getRequestedWalltimeMs(), t.millis(WALLTIME_GRACE, system, queue));
-                    long deadline = saturatedAdd(s.getStartedAt(), limit);
+                    long limit = StallClock.saturatedAdd(s.getRequestedWalltimeMs(), t.millis(WALLTIME_GRACE, system, queue));
+                    long deadline = StallClock.saturatedAdd(s.getStartedAt(), limit);
                     if (deadline == Long.MAX_VALUE) {
                         return List.of();
                     }
@@ -242,11 +252,6 @@ public class JobHealthMonitor extends KeyedCoProcessFunction<String, JobStatus, 
             }
         }
         return List.of();
-    }
-
-    private static long saturatedAdd(long a, long b) {
-        long sum = a + b;
-        return ((a ^ sum) & (b ^ sum)) < 0 ? Long.MAX_VALUE : sum;
     }
 
     /**
@@ -434,22 +439,12 @@ public class JobHealthMonitor extends KeyedCoProcessFunction<String, JobStatus, 
         long end = s.getEndedAt() == null ? -1 : s.getEndedAt();
         setEventTimers(ctx, s, stuck, heartbeat, end);
 
+        // Only while the watermark stands still: then fire when the extrapolated event time reaches the deadline. A
+        // stall that begins later reaches every job through the operator's check.
         long fallback = -1;
-        if (earliest != Long.MAX_VALUE) {
-            long watermark = ctx.timerService().currentWatermark();
-            long now = ctx.timerService().currentProcessingTime();
-            if (watermark != s.getFallbackWatermark() || s.getFallbackSince() < 0) {
-                // The watermark moved (or this is the first deadline): the idle period starts again here.
-                s.setFallbackWatermark(watermark);
-                s.setFallbackSince(now);
-                long latest = Math.max(s.getLastEventAt(), s.getLastSampleAt() == null ? Long.MIN_VALUE : s.getLastSampleAt());
-                s.setFallbackReference(Math.max(watermark, Math.max(newestSeen, latest)));
-            }
-            long idle = settings.idleTimeout().toMillis();
-            // First look again one idle-timeout after the watermark was last seen to move; once it has stood still
-            // that long, fire when the wall clock has covered the distance from the watermark to the deadline.
-            fallback = now < s.getFallbackSince() + idle ? s.getFallbackSince() + idle
-                    : s.getFallbackSince() + Math.max(idle, earliest - s.getFallbackReference());
+        long now = ctx.timerService().currentProcessingTime();
+        if (earliest != Long.MAX_VALUE && stall.isStalled(now)) {
+            fallback = Math.max(now + 1, stall.reaches(earliest, latest(s)));
         }
         if (fallback != s.getFallbackTimer()) {
             if (s.getFallbackTimer() >= 0) {
@@ -500,6 +495,11 @@ public class JobHealthMonitor extends KeyedCoProcessFunction<String, JobStatus, 
         }
         state.clear();
         openAlerts.clear();
+    }
+
+    /** The job's newest event time: its latest status change or settled sample. */
+    private static long latest(JobHealthState s) {
+        return s.getLastSampleAt() == null ? s.getLastEventAt() : Math.max(s.getLastEventAt(), s.getLastSampleAt());
     }
 
     private JobHealthState load() throws Exception {

@@ -17,7 +17,7 @@ import io.cosmichorizons.pipeline.health.Alerts;
 import io.cosmichorizons.pipeline.health.InputHealthMonitor;
 import io.cosmichorizons.pipeline.health.InputTallies;
 import io.cosmichorizons.pipeline.health.InputTallyCombiner;
-import io.cosmichorizons.pipeline.health.JobHealthMonitor;
+import io.cosmichorizons.pipeline.health.JobHealthOperator;
 import io.cosmichorizons.pipeline.io.DeadLetterRouting;
 import io.cosmichorizons.pipeline.io.KafkaInputs;
 import io.cosmichorizons.pipeline.lifecycle.LifecycleStateMachine;
@@ -130,8 +130,8 @@ public final class MetricsJob {
 
         // Per job: stuck jobs and missing heartbeats.
         SingleOutputStreamOperator<Alert> jobAlerts = statusByJob.connect(samplesByJob)
-                .process(new JobHealthMonitor(config.jobHealth()), alertType)
-                .uid("health-job-monitor").name("stuck jobs and heartbeats");
+                .transform("stuck jobs and heartbeats", alertType, new JobHealthOperator(config.jobHealth()))
+                .uid("health-job-monitor");
 
         // Per input topic: dead-letter rate and lag, from a tally of every record and every rejection.
         DataStream<DeadLetter> ownDeadLetters = samples.getSideOutput(DeadLetterRouting.DEAD_LETTERS)

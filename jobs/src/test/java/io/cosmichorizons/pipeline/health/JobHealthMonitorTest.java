@@ -7,6 +7,7 @@ import static io.cosmichorizons.pipeline.metrics.JobEvents.at;
 import static io.cosmichorizons.pipeline.metrics.JobEvents.envelope;
 import static io.cosmichorizons.pipeline.metrics.JobEvents.sample;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cosmichorizons.events.Alert;
@@ -21,7 +22,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.apache.flink.api.common.typeinfo.Types;
-import org.apache.flink.streaming.api.operators.co.KeyedCoProcessOperator;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
@@ -43,8 +43,8 @@ class JobHealthMonitorTest {
     void setUp() throws Exception {
         // The debug queue of every system has a shorter SLA than the default.
         Thresholds thresholds = Thresholds.from(Settings.of(Map.of("health.thresholds.*.debug.queue-sla", "10m")), DEFAULTS);
-        JobHealthMonitor fn = new JobHealthMonitor(new JobHealthMonitor.Settings(thresholds, IDLE_TIMEOUT));
-        harness = new KeyedTwoInputStreamOperatorTestHarness<>(new KeyedCoProcessOperator<>(fn), JobStatus::getJobId,
+        JobHealthOperator operator = new JobHealthOperator(new JobHealthMonitor.Settings(thresholds, IDLE_TIMEOUT));
+        harness = new KeyedTwoInputStreamOperatorTestHarness<>(operator, JobStatus::getJobId,
                 e -> ((JobMetricsEvent) e.getEvent()).getJobId(), Types.STRING);
         harness.open();
         harness.setProcessingTime(1_000);
@@ -128,35 +128,70 @@ class JobHealthMonitorTest {
 
     @Test
     void idleInputStillRaisesTheAlertThroughTheProcessingTimeFallback() throws Exception {
-        status(job.submitted(0)); // processing time 1 000: the fallback first looks again at 31 000
+        status(job.submitted(0));
         status(job.step(QUEUED, 10));
-        watermark(at(20)); // then nothing arrives any more: the watermark stays here
-        assertEquals(1, harness.numProcessingTimeTimers());
-        // Seen standing still from 31 000 on; the deadline (610 s) is 590 s of event time past the watermark.
-        clock(31_000 + 590_000 - 1);
+        watermark(at(20)); // at processing time 1 000; then nothing arrives any more: the watermark stays here
+        assertEquals(0, harness.numProcessingTimeTimers(), "no wall-clock timer before the stall is seen");
+        clock(1_000 + 30_000);
+        assertEquals(1, harness.numProcessingTimeTimers(), "stalled for the idle timeout: the job sets its fallback");
+        // The deadline (610 s) is 590 s of event time past the watermark, counted from when the watermark stopped.
+        clock(1_000 + 590_000 - 1);
         assertTrue(alerts().isEmpty());
-        clock(31_000 + 590_000);
+        clock(1_000 + 590_000);
         Alert open = single(AlertType.STUCK_QUEUED, AlertState.OPEN);
         assertEquals(at(610), open.getOpenedAt().toEpochMilli(), "opened at the deadline, not at the wall clock");
         assertTrue(open.getMessage().contains("idle"), open.getMessage());
+        assertEquals(0, harness.numProcessingTimeTimers(), "nothing left to watch while it is open");
         status(job.step(RUNNING, 700));
         single(AlertType.STUCK_QUEUED, AlertState.RESOLVED);
     }
 
     @Test
-    void theFallbackDefersToEventTimeWhileTheWatermarkMoves() throws Exception {
+    void whileTheWatermarkMovesOnlyEventTimeRaisesAlertsAndNoJobHoldsAWallClockTimer() throws Exception {
+        status(job.submitted(0));
+        status(job.step(QUEUED, 10));
+        // Event time moves 10 s per 20 s of wall clock: slower than the wall clock, but the watermark never stands
+        // still for the 30 s idle timeout. The wall clock passes the deadline's distance twice over.
+        long wall = 1_000;
+        for (int t = 20; t < 610; t += 10) {
+            watermark(at(t));
+            wall += 20_000;
+            clock(wall);
+            assertEquals(0, harness.numProcessingTimeTimers(), "the watermark moves: no job needs a wall-clock timer");
+        }
+        assertTrue(alerts().isEmpty());
+        watermark(at(610));
+        Alert open = single(AlertType.STUCK_QUEUED, AlertState.OPEN);
+        assertFalse(open.getMessage().contains("idle"), "raised by event time: " + open.getMessage());
+    }
+
+    @Test
+    void aStallIsTimedFromTheWatermarksLastMove() throws Exception {
         status(job.submitted(0));
         status(job.step(QUEUED, 10));
         watermark(at(20));
-        clock(300_000); // standing still since 31 000: due at 621 000
-        watermark(at(400)); // event time moved on: the stream is alive
-        clock(621_000);
-        assertTrue(alerts().isEmpty(), "the watermark moved since, so the fallback starts over from it");
-        // Seen moving at 621 000, standing still at 651 000; 210 s of event time left from 400 s.
-        clock(621_000 + 210_000 - 1);
+        clock(300_000); // stalled since 1 000: the fallback is set for 591 000
+        watermark(at(400)); // event time moved on at 300 000, and stands still again from there
+        // 210 s of event time left from 400 s, counted from 300 000.
+        clock(300_000 + 210_000 - 1);
         assertTrue(alerts().isEmpty());
-        clock(621_000 + 210_000);
-        single(AlertType.STUCK_QUEUED, AlertState.OPEN);
+        clock(300_000 + 210_000);
+        Alert open = single(AlertType.STUCK_QUEUED, AlertState.OPEN);
+        assertEquals(at(610), open.getOpenedAt().toEpochMilli());
+        assertTrue(open.getMessage().contains("idle"), open.getMessage());
+    }
+
+    @Test
+    void aJobFirstSeenDuringAStallSetsItsOwnFallback() throws Exception {
+        watermark(at(20)); // at processing time 1 000; then only this job's statuses arrive, and no watermark
+        clock(40_000);
+        status(job.submitted(30));
+        assertEquals(1, harness.numProcessingTimeTimers());
+        // Its deadline (630 s) is 600 s past its own newest event, counted from when the watermark stopped.
+        clock(1_000 + 600_000 - 1);
+        assertTrue(alerts().isEmpty());
+        clock(1_000 + 600_000);
+        assertEquals(at(630), single(AlertType.STUCK_SUBMITTED, AlertState.OPEN).getOpenedAt().toEpochMilli());
     }
 
     @Test
