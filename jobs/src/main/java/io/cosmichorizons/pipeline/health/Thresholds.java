@@ -5,6 +5,7 @@ import java.io.Serializable;
 import java.time.Duration;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Alert thresholds with a default per name and overrides per HPC system and queue, all in one config:
@@ -35,6 +36,12 @@ public final class Thresholds implements Serializable {
     private final Map<String, String> defaults;
     /** "system/queue/name", "*{@literal /}queue/name" and "system//name" -> value, as text. */
     private final Map<String, String> overrides;
+    /**
+     * Parsed values by kind and "system/queue/name": the per-job health checks look thresholds up on every step. Bounded, as
+     * system and queue names come from the input.
+     */
+    private transient Map<String, Double> parsed;
+    private static final int MAX_PARSED = 10_000;
 
     private Thresholds(Map<String, String> defaults, Map<String, String> overrides) {
         this.defaults = new TreeMap<>(defaults);
@@ -116,10 +123,26 @@ public final class Thresholds implements Serializable {
     }
 
     public double number(String name, String system, String queue) {
-        return Double.parseDouble(raw(name, system, queue).strip());
+        return parsed(name, system, queue, false);
     }
 
     public long millis(String name, String system, String queue) {
-        return duration(name, system, queue).toMillis();
+        return (long) parsed(name, system, queue, true);
+    }
+
+    private double parsed(String name, String system, String queue, boolean isDuration) {
+        if (parsed == null) {
+            parsed = new ConcurrentHashMap<>();
+        }
+        String key = (isDuration ? "d:" : "n:") + system + "/" + queue + "/" + name;
+        Double value = parsed.get(key);
+        if (value == null) {
+            String text = raw(name, system, queue);
+            value = isDuration ? (double) Settings.parseDuration(text).toMillis() : Double.parseDouble(text.strip());
+            if (parsed.size() < MAX_PARSED) {
+                parsed.put(key, value);
+            }
+        }
+        return value;
     }
 }

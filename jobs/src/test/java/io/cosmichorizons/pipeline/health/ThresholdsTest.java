@@ -25,6 +25,15 @@ class ThresholdsTest {
         assertEquals(Duration.ofHours(2), t.duration("queue-sla", "frontier", "work"), "the configured default");
         assertEquals(0.5, t.number("error-rate-open", "gadi", null));
         assertEquals(0.25, t.number("error-rate-open", "setonix", null), "the built-in default");
+        // Parsed values are kept per system and queue: asking again, in another order, gives the same answers.
+        for (int i = 0; i < 2; i++) {
+            assertEquals(Duration.ofHours(3).toMillis(), t.millis("queue-sla", "setonix", "work"));
+            assertEquals(Duration.ofMinutes(10).toMillis(), t.millis("queue-sla", "setonix", "debug"));
+            assertEquals(Duration.ofHours(4).toMillis(), t.millis("queue-sla", null, "gpu"));
+            assertEquals(Duration.ofHours(2).toMillis(), t.millis("queue-sla", null, null));
+            assertEquals(0.25, t.number("error-rate-open", "setonix", null));
+            assertEquals(0.5, t.number("error-rate-open", "gadi", null));
+        }
     }
 
     @Test
