@@ -196,7 +196,8 @@ class LedgerStorageITCase {
      * The audit job's role (V002) through a login of its own, made the way {@code db migrate --audit-login} makes it:
      * it writes entries with the sink's statement and binder, creating the day partitions through
      * audit_ensure_partition, and reads them back; PostgreSQL's privileges refuse everything else (42501) before any
-     * trigger runs. Migrated by a superuser as in docker-compose.yml (its POSTGRES_USER is one), so V002 creates the
+     * trigger runs, except an UPDATE of hash: the sink's fork check needs that privilege (V009), and the append-only
+     * trigger rejects the update. Migrated by a superuser as in docker-compose.yml (its POSTGRES_USER is one), so V002 creates the
      * role and V007 takes CREATE on schema public away from PUBLIC, which PostgreSQL 14 still grants.
      */
     @Test
@@ -230,6 +231,12 @@ class LedgerStorageITCase {
                 String partition = query(writer, "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
                         + "WHERE i.inhparent = 'audit_events'::regclass ORDER BY c.relname LIMIT 1");
                 assertDenied(s, "UPDATE audit_events SET actor = 'mallory' WHERE seq = 3");
+                // UPDATE of hash passes the privileges (the sink's fork check names it) and stops at the append-only
+                // trigger: nothing is updated.
+                SQLException update = assertThrows(SQLException.class,
+                        () -> s.execute("UPDATE audit_events SET hash = prev_hash WHERE seq = 3"));
+                assertEquals("23000", update.getSQLState(), update::getMessage);
+                assertTrue(update.getMessage().contains("append-only"), update::getMessage);
                 assertDenied(s, "DELETE FROM audit_events WHERE seq = 3");
                 assertDenied(s, "TRUNCATE audit_events");
                 assertDenied(s, "DELETE FROM " + partition);

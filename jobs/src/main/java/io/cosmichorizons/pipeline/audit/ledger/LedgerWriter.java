@@ -18,9 +18,10 @@ import org.apache.flink.connector.jdbc.JdbcStatementBuilder;
  * How entries get into {@code audit_events}: the flink-connector-jdbc sink and the tools (tests, the benchmark) use
  * the same statement and the same parameter binding.
  *
- * <p>The statement is a plain insert. The table's {@code audit_events_guard_insert} trigger skips an entry identical
- * to the stored one (a replay after a restore) and rejects a different one for the same (chain, seq) (a fork);
- * {@code ON CONFLICT DO NOTHING} covers two identical inserts racing each other. Before the first entry of a UTC day
+ * <p>The statement inserts an entry. An entry identical to the stored one for its (chain, seq) is skipped (a replay
+ * after a restore); a different one is a fork, and {@code audit_fork} fails the statement, and the job, loudly
+ * (migration V009: the check used to be a per-row trigger, most of an insert's cost). Nothing is ever updated: the
+ * SET expression raises, and the table's append-only trigger rejects any UPDATE. Before the first entry of a UTC day
  * the binder calls {@code audit_ensure_partition(day)}, so no insert fails for a missing day partition.
  */
 public final class LedgerWriter {
@@ -28,7 +29,9 @@ public final class LedgerWriter {
             INSERT INTO audit_events (chain_id, seq, chain_time, event_id, event_type, source_topic, source_offset,
                 job_id, actor, correlation_id, occurred_at, kafka_timestamp, payload, prev_hash, hash, mac, key_id)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT DO NOTHING""";
+            ON CONFLICT (chain_id, seq, chain_time)
+            DO UPDATE SET hash = audit_fork(audit_events.chain_id, audit_events.seq, audit_events.hash, EXCLUDED.hash)
+            WHERE audit_events.hash IS DISTINCT FROM EXCLUDED.hash""";
 
     private LedgerWriter() {}
 

@@ -9,7 +9,8 @@ import org.postgresql.PGConnection;
 
 /**
  * The audit job's own login: a LOGIN role that is a member of {@code horizons_audit_writer} (V002: INSERT and SELECT
- * on the ledger, EXECUTE on {@code audit_ensure_partition}) and nothing else, so the pipeline does not write the
+ * on the ledger, EXECUTE on {@code audit_ensure_partition}; V009: UPDATE of {@code hash}, which the sink's fork check
+ * needs and the append-only trigger never lets through) and nothing else, so the pipeline does not write the
  * ledger as the database owner. {@code bin/horizons db migrate --audit-login NAME} calls {@link #ensure} after the
  * migrations; run it as a user who may create roles (a superuser, or CREATEROLE with ADMIN on the writer role).
  */
