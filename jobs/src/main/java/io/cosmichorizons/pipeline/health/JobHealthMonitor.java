@@ -444,7 +444,9 @@ public class JobHealthMonitor extends KeyedCoProcessFunction<String, JobStatus, 
         long fallback = -1;
         long now = ctx.timerService().currentProcessingTime();
         if (earliest != Long.MAX_VALUE && stall.isStalled(now)) {
-            fallback = Math.max(now + 1, stall.reaches(earliest, latest(s)));
+            long reached = stall.reaches(earliest, latest(s));
+            // Long.MAX_VALUE: the extrapolation never gets there, so no timer.
+            fallback = reached == Long.MAX_VALUE ? -1 : Math.max(now + 1, reached);
         }
         if (fallback != s.getFallbackTimer()) {
             if (s.getFallbackTimer() >= 0) {

@@ -17,7 +17,8 @@ import org.apache.flink.streaming.api.watermark.Watermark;
  * that from the job's own records, and had to look again every idle timeout while the stream was alive, a state round
  * trip per live job and minute. Here a single processing-time check per subtask waits for the watermark to stand still
  * for {@code idle-timeout}; only then does every job with state get a timer to look at its deadlines, and each sets
- * its own fallback timer for as long as the stall lasts.
+ * its own fallback timer for as long as the stall lasts. (Those timers fire together, once per stall: with many jobs
+ * the subtask is busy with them for a while, which a stalled input can afford.)
  */
 public final class JobHealthOperator extends KeyedCoProcessOperator<String, JobStatus, InputEnvelope, Alert> {
     private static final long serialVersionUID = 1L;
