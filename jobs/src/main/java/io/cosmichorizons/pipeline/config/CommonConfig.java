@@ -40,7 +40,7 @@ public record CommonConfig(
             new Option("decoder.max-clock-skew", "30d", "Event times further than this from the Kafka record timestamp are dead-lettered as INVALID_VALUE"),
             new Option("jdbc.batch-size", "500", "Rows per JDBC batch"),
             new Option("jdbc.batch-interval", "200ms", "Longest a row waits in a JDBC batch"),
-            new Option("state.rocksdb", "false", "Use the RocksDB state backend (recommended on a cluster; flink-conf/config.yaml sets it there)"),
+            new Option("state.rocksdb", "false", "Use the RocksDB state backend, with incremental checkpoints and bloom filters (recommended on a cluster; flink-conf/config.yaml sets it there)"),
             new Option("checkpoint.dir", "none", "Checkpoint storage URI, e.g. file:///var/flink/checkpoints; the cluster's config.yaml usually sets it"));
 
     public static CommonConfig from(Settings s) {

@@ -6,6 +6,7 @@ import org.apache.flink.configuration.ExternalizedCheckpointRetention;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.core.execution.CheckpointingMode;
+import org.apache.flink.state.rocksdb.RocksDBConfigurableOptions;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /** Applies the settings every pipeline job shares to its execution environment. */
@@ -26,6 +27,8 @@ public final class PipelineEnvironment {
         if (common.useRocksDb()) {
             conf.set(StateBackendOptions.STATE_BACKEND, "rocksdb");
             conf.set(CheckpointingOptions.INCREMENTAL_CHECKPOINTS, true);
+            // As on the cluster (flink-conf/config.yaml): point lookups skip the files that cannot hold their key.
+            conf.set(RocksDBConfigurableOptions.USE_BLOOM_FILTER, true);
         }
         env.configure(conf);
         env.enableCheckpointing(common.checkpointInterval().toMillis(), CheckpointingMode.EXACTLY_ONCE);
