@@ -37,11 +37,13 @@ public final class Thresholds implements Serializable {
     /** "system/queue/name", "*{@literal /}queue/name" and "system//name" -> value, as text. */
     private final Map<String, String> overrides;
     /**
-     * Parsed values by kind and "system/queue/name": the per-job health checks look thresholds up on every step. Bounded, as
-     * system and queue names come from the input.
+     * Parsed values: the per-job health checks look thresholds up on every step. A record key, so a lookup builds no
+     * string (String caches its hash). Bounded, as system and queue names come from the input.
      */
-    private transient Map<String, Double> parsed;
+    private transient Map<ParsedKey, Double> parsed;
     private static final int MAX_PARSED = 10_000;
+
+    private record ParsedKey(boolean isDuration, String name, String system, String queue) {}
 
     private Thresholds(Map<String, String> defaults, Map<String, String> overrides) {
         this.defaults = new TreeMap<>(defaults);
@@ -134,7 +136,7 @@ public final class Thresholds implements Serializable {
         if (parsed == null) {
             parsed = new ConcurrentHashMap<>();
         }
-        String key = (isDuration ? "d:" : "n:") + system + "/" + queue + "/" + name;
+        ParsedKey key = new ParsedKey(isDuration, name, system, queue);
         Double value = parsed.get(key);
         if (value == null) {
             String text = raw(name, system, queue);
