@@ -169,10 +169,12 @@ public class JobMetricsTracker extends KeyedCoProcessFunction<String, JobStatus,
         if (s == null) {
             s = fresh();
         }
-        MetricsWindow w = openWindows.get(windowStart);
+        List<Long> starts = s.getOpenWindowStarts();
+        MetricsWindow w = starts.contains(windowStart) ? openWindows.get(windowStart) : null;
         if (w == null) {
             w = MetricsWindow.newBuilder().setWindowStart(windowStart).setPoints(new ArrayList<>()).build();
             ctx.timerService().registerEventTimeTimer(windowStart + windowMillis - 1);
+            starts.add(windowStart);
         } else {
             w.setPoints(new ArrayList<>(w.getPoints())); // Avro hands back its own array type
         }
@@ -196,9 +198,11 @@ public class JobMetricsTracker extends KeyedCoProcessFunction<String, JobStatus,
         String jobId = ctx.getCurrentKey();
         // Every window has its own timer and timers fire in order, so only the window ending now can be due.
         long dueStart = timestamp - windowMillis + 1;
-        MetricsWindow w = (timestamp + 1) % windowMillis == 0 ? openWindows.get(dueStart) : null;
+        MetricsWindow w = (timestamp + 1) % windowMillis == 0 && s.getOpenWindowStarts().contains(dueStart)
+                ? openWindows.get(dueStart) : null;
         if (w != null) {
             openWindows.remove(dueStart);
+            s.getOpenWindowStarts().remove(Long.valueOf(dueStart));
             out.collect(SampleMath.window(jobId, w.getWindowStart(), windowMillis, s.getBaseline(), w.getPoints()));
             windowsEmitted.inc();
             SampleMath.Totals t = totals(s);
@@ -252,8 +256,11 @@ public class JobMetricsTracker extends KeyedCoProcessFunction<String, JobStatus,
         // The totals so far plus the samples still waiting in open windows.
         SampleMath.Totals t = totals(s);
         List<SamplePoint> pending = new ArrayList<>();
-        for (MetricsWindow w : openWindows.values()) {
-            pending.addAll(w.getPoints());
+        for (Long start : s.getOpenWindowStarts()) {
+            MetricsWindow w = openWindows.get(start);
+            if (w != null) {
+                pending.addAll(w.getPoints());
+            }
         }
         SampleMath.sorted(pending).forEach(t::add);
         JobStatus st = s.getStatus();
@@ -315,10 +322,10 @@ public class JobMetricsTracker extends KeyedCoProcessFunction<String, JobStatus,
     }
 
     private void clear(JobMetricsState s, Context ctx) throws Exception {
-        for (Long start : openWindows.keys()) {
+        for (Long start : s.getOpenWindowStarts()) {
             ctx.timerService().deleteEventTimeTimer(start + windowMillis - 1);
+            openWindows.remove(start);
         }
-        openWindows.clear();
         JobStatus status = s.getStatus();
         if (status != null && status.getEndedAt() != null) {
             ctx.timerService().deleteEventTimeTimer(status.getEndedAt().toEpochMilli());
@@ -331,16 +338,29 @@ public class JobMetricsTracker extends KeyedCoProcessFunction<String, JobStatus,
     }
 
     private static JobMetricsState fresh() {
-        return JobMetricsState.newBuilder().setOpenWindows(new ArrayList<>()).build();
+        return JobMetricsState.newBuilder().setOpenWindows(new ArrayList<>()).setOpenWindowStarts(new ArrayList<>()).build();
     }
 
     /**
-     * The job's state. State written by an earlier release holds the open windows in the value itself: they move to
-     * {@link #openWindows} on first access, with their timers registered again (registering is idempotent).
+     * The job's state, its list of open window starts mutable. State written by earlier releases is brought up to date
+     * on first access: without the list of starts, it is read once from {@link #openWindows}; with the open windows in
+     * the value itself, they move to {@link #openWindows}, with their timers registered again (registering is
+     * idempotent).
      */
     private JobMetricsState load(Context ctx) throws Exception {
         JobMetricsState s = state.value();
-        if (s != null && !s.getOpenWindows().isEmpty()) {
+        if (s == null) {
+            return null;
+        }
+        if (s.getOpenWindowStarts() == null) {
+            List<Long> starts = new ArrayList<>();
+            openWindows.keys().forEach(starts::add);
+            s.setOpenWindowStarts(starts);
+            state.update(s);
+        } else {
+            s.setOpenWindowStarts(new ArrayList<>(s.getOpenWindowStarts())); // Avro hands back its own array type
+        }
+        if (!s.getOpenWindows().isEmpty()) {
             for (MetricsWindow w : s.getOpenWindows()) {
                 MetricsWindow current = openWindows.get(w.getWindowStart());
                 List<SamplePoint> points = new ArrayList<>(w.getPoints());
@@ -348,6 +368,9 @@ public class JobMetricsTracker extends KeyedCoProcessFunction<String, JobStatus,
                     points.addAll(current.getPoints());
                 }
                 openWindows.put(w.getWindowStart(), new MetricsWindow(w.getWindowStart(), points));
+                if (!s.getOpenWindowStarts().contains(w.getWindowStart())) {
+                    s.getOpenWindowStarts().add(w.getWindowStart());
+                }
                 ctx.timerService().registerEventTimeTimer(w.getWindowStart() + windowMillis - 1);
             }
             s.setOpenWindows(new ArrayList<>());

@@ -239,11 +239,7 @@ class JobMetricsTrackerTest {
     void openWindowsThatAnEarlierReleaseKeptInTheJobStateStillFire() throws Exception {
         startJob();
         // The layout of releases before the open windows had a state of their own: a window inside the job's value.
-        var backend = harness.getOperator().getKeyedStateBackend();
-        backend.setCurrentKey("j1");
-        ValueState<JobMetricsState> value = backend.getPartitionedState(VoidNamespace.INSTANCE,
-                VoidNamespaceSerializer.INSTANCE,
-                new ValueStateDescriptor<>("job-metrics", new AvroTypeInfo<>(JobMetricsState.class)));
+        ValueState<JobMetricsState> value = jobState("j1");
         JobMetricsState earlier = value.value();
         SamplePoint kept = SampleMath.point(sample("j1", 30, 350, 2 * GIB, 100, 10, 30_000));
         earlier.setOpenWindows(List.of(new MetricsWindow(at(0), List.of(kept))));
@@ -260,6 +256,52 @@ class JobMetricsTrackerTest {
         assertEquals(3 * GIB, windows.get(0).getRssPeakBytes());
         finish(COMPLETED, 100);
         assertEquals(2, lastSummary().getSampleCount());
+    }
+
+    @Test
+    void openWindowsOfAReleaseWithoutTheListOfStartsAreFoundFiredAndCleared() throws Exception {
+        startJob();
+        samples(sample("j1", 30, 350, 2 * GIB, 100, 10, 30_000));
+        // The layout of the release before the list of starts: the window only in the map state.
+        ValueState<JobMetricsState> value = jobState("j1");
+        JobMetricsState earlier = value.value();
+        assertEquals(List.of(at(0)), earlier.getOpenWindowStarts());
+        earlier.setOpenWindowStarts(null);
+        value.update(earlier);
+
+        samples(sample("j1", 50, 390, 3 * GIB, 300, 30, 50_000), sample("j1", 70, 400, 3 * GIB, 400, 40, 70_000));
+        finish(COMPLETED, 80);
+        assertEquals(3, lastSummary().getSampleCount());
+        List<MetricsAggregate> windows = harness.extractOutputValues();
+        assertEquals(1, windows.size());
+        assertEquals(2, windows.get(0).getSampleCount(), "the sample before the upgrade and the one after");
+        watermark(at(80) + GRACE.toMillis());
+        windows = harness.extractOutputValues();
+        assertEquals(2, windows.size(), "the window after the upgrade fires too");
+        assertEquals(1, windows.get(1).getSampleCount());
+        assertEquals(0, harness.numKeyedStateEntries(), "no state after the grace period");
+        assertEquals(0, harness.numEventTimeTimers(), "no event-time timers left");
+    }
+
+    @Test
+    void aJobClearedWithWindowsStillOpenLeavesNoStateOrTimers() throws Exception {
+        startJob();
+        finish(COMPLETED, 30);
+        // Samples taken after the end, in windows that close after the grace period.
+        long afterGrace = (GRACE.toMillis() + 120_000) / 1000;
+        samples(sample("j1", afterGrace, 350, 2 * GIB, 100, 10, 30_000),
+                sample("j1", afterGrace + 60, 350, 2 * GIB, 200, 20, 90_000));
+        watermark(at(30) + GRACE.toMillis());
+        assertEquals(0, harness.numKeyedStateEntries(), "the clean-up removes the open windows by their starts");
+        assertEquals(0, harness.numEventTimeTimers(), "and their timers");
+    }
+
+    /** The tracker's value state of {@code jobId}, to plant the layouts of earlier releases. */
+    private ValueState<JobMetricsState> jobState(String jobId) throws Exception {
+        var backend = harness.getOperator().getKeyedStateBackend();
+        backend.setCurrentKey(jobId);
+        return backend.getPartitionedState(VoidNamespace.INSTANCE, VoidNamespaceSerializer.INSTANCE,
+                new ValueStateDescriptor<>("job-metrics", new AvroTypeInfo<>(JobMetricsState.class)));
     }
 
     private void startJob() throws Exception {
