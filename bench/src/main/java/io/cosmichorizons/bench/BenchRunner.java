@@ -35,7 +35,7 @@ public final class BenchRunner {
     public record Options(boolean quick, long events, int parallelism, Duration checkpoint, List<Integer> latencyRates,
             List<Duration> latencyCheckpoints, Duration latencyDuration, long soakEvents, int soakJobs, Duration soakCheckpoint,
             Set<String> phases, Path output, Path dataDir, String bootstrapServers, String jdbcUrl, boolean keep, Path jfr,
-            boolean rocksDb) {
+            boolean rocksDb, int soakManagedMemoryPerSlotMb) {
         public static final List<String> PHASES = List.of("e2e", "baseline", "latency", "soak", "jmh");
         /** The full run's workloads (the benchmark issue's), the defaults without --quick. */
         public static final long FULL_EVENTS = 2_000_000;
@@ -79,32 +79,43 @@ public final class BenchRunner {
             Map<String, String> durability = stack.durability();
             log.accept("  PostgreSQL " + durability);
             settings(stack, durability);
-            try (InProcessFlink flink = InProcessFlink.start(0, data.resolve("checkpoints"),
-                    InProcessFlink.slotsFor(o.parallelism()));
-                    jdk.jfr.Recording recording = o.jfr() == null ? null
-                            : new jdk.jfr.Recording(jdk.jfr.Configuration.getConfiguration("profile"))) {
+            try (jdk.jfr.Recording recording = o.jfr() == null ? null
+                    : new jdk.jfr.Recording(jdk.jfr.Configuration.getConfiguration("profile"))) {
                 if (recording != null) {
                     recording.setToDisk(true);
                     recording.setDestination(o.jfr());
                     recording.start(); // written to the destination when closed
                     log.accept("JDK Flight Recorder (settings 'profile') records the Flink phases to " + o.jfr());
                 }
-                log.accept("Flink MiniCluster: " + flink.restUrl() + " (" + InProcessFlink.slotsFor(o.parallelism()) + " slots)");
-                BenchStack.TopicSet preloaded = null;
-                if (o.phases().contains("e2e") || o.phases().contains("baseline")) {
-                    preloaded = preload(stack);
-                }
-                if (o.phases().contains("e2e")) {
-                    endToEnd(stack, flink, preloaded);
-                }
-                if (o.phases().contains("baseline")) {
-                    auditVersusBaseline(stack, flink, preloaded);
-                }
-                if (o.phases().contains("latency")) {
-                    latency(stack, flink);
+                int slots = InProcessFlink.slotsFor(o.parallelism());
+                if (o.phases().contains("e2e") || o.phases().contains("baseline") || o.phases().contains("latency")) {
+                    try (InProcessFlink flink = InProcessFlink.start(0, data.resolve("checkpoints"), slots)) {
+                        log.accept("Flink MiniCluster: " + flink.restUrl() + " (" + slots + " slots, "
+                                + InProcessFlink.MANAGED_MEMORY_PER_SLOT_MB + " MB managed memory per slot)");
+                        BenchStack.TopicSet preloaded = null;
+                        if (o.phases().contains("e2e") || o.phases().contains("baseline")) {
+                            preloaded = preload(stack);
+                        }
+                        if (o.phases().contains("e2e")) {
+                            endToEnd(stack, flink, preloaded);
+                        }
+                        if (o.phases().contains("baseline")) {
+                            auditVersusBaseline(stack, flink, preloaded);
+                        }
+                        if (o.phases().contains("latency")) {
+                            latency(stack, flink);
+                        }
+                    }
                 }
                 if (o.phases().contains("soak")) {
-                    soak(stack, flink);
+                    // A TaskManager sized for the soak's state: a million jobs' RocksDB state does not fit the block
+                    // cache of the cluster's default share, and every miss is a read from disk (profiling section).
+                    try (InProcessFlink flink = InProcessFlink.start(0, data.resolve("soak-checkpoints"), slots,
+                            o.soakManagedMemoryPerSlotMb())) {
+                        log.accept("\nFlink MiniCluster for the soak: " + flink.restUrl() + " (" + slots + " slots, "
+                                + o.soakManagedMemoryPerSlotMb() + " MB managed memory per slot)");
+                        soak(stack, flink);
+                    }
                 }
             }
         }
@@ -300,7 +311,10 @@ public final class BenchRunner {
                 topics.inputs().notificationPreferences());
         long input = Lag.records(stack.admin(), inputs);
         results.soakJobs = o.soakJobs();
-        Settings settings = Workloads.jobSettings(stack, topics, db, "soak", o.soakCheckpoint(), o.parallelism(), true, Map.of());
+        // The samples come every interval.seconds(), not the default minute: an operator sets the expected heartbeat to
+        // match, else every gap between two samples opens and resolves a MISSING_HEARTBEAT alert.
+        Settings settings = Workloads.jobSettings(stack, topics, db, "soak", o.soakCheckpoint(), o.parallelism(), true,
+                Map.of("health.heartbeat-interval", interval.seconds() + "s"));
         Map<String, List<String>> groups = new LinkedHashMap<>();
         groups.put(Workloads.groupId(stack, "soak", "lifecycle"), List.of(topics.lifecycle()));
         groups.put(Workloads.groupId(stack, "soak", "metrics"), List.of(topics.lifecycle(), topics.inputs().metrics()));
@@ -309,6 +323,7 @@ public final class BenchRunner {
                 Duration.ofSeconds(o.quick() ? 2 : 5), true, Duration.ofHours(6), log);
         log.accept(String.format(Locale.ROOT, "  RESULT soak: %,d events in %.0f s; heap-after-GC growth %.1f MB",
                 input, results.soak.seconds(), results.soakHeapGrowthMb()));
+        log.accept("  alerts raised (alerts table, by type and state): " + BenchStack.alertCounts(db));
     }
 
     private static void awaitRunning(InProcessFlink flink, List<JobID> ids) throws Exception {
@@ -361,7 +376,9 @@ public final class BenchRunner {
                 + " per job, max parallelism 128, exactly-once checkpoints, state backend "
                 + (o.rocksDb() ? "RocksDB with incremental checkpoints (as flink-conf/config.yaml)" : "heap (HashMapStateBackend, full snapshots)")
                 + " (the soak: always RocksDB); managed memory (RocksDB's block cache and write buffers) "
-                + InProcessFlink.MANAGED_MEMORY_PER_SLOT_MB + " MB per slot, a slot's share on the cluster's TaskManager");
+                + InProcessFlink.MANAGED_MEMORY_PER_SLOT_MB + " MB per slot, a slot's share on the cluster's TaskManager; "
+                + "the soak: a MiniCluster of its own with " + o.soakManagedMemoryPerSlotMb() + " MB per slot, sized for "
+                + "its state (--soak-managed-memory-per-slot)");
         s.put("Checkpoint interval", "end-to-end and audit " + o.checkpoint().toMillis() + " ms; soak "
                 + o.soakCheckpoint().toMillis() + " ms");
         s.put("Kafka outputs", "transactional (EXACTLY_ONCE), read with read_committed; in the latency runs the alerts "

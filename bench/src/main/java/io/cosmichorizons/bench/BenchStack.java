@@ -141,6 +141,18 @@ final class BenchStack implements AutoCloseable {
         return out;
     }
 
+    /** Rows of the alerts table of the phase database at {@code jdbcUrl}, by "TYPE STATE", in order. */
+    static Map<String, Long> alertCounts(String jdbcUrl) throws SQLException {
+        Map<String, Long> out = new LinkedHashMap<>();
+        try (Connection c = DriverManager.getConnection(jdbcUrl); Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT alert_type, state, count(*) FROM alerts GROUP BY 1, 2 ORDER BY 1, 2")) {
+            while (rs.next()) {
+                out.put(rs.getString(1) + " " + rs.getString(2), rs.getLong(3));
+            }
+        }
+        return out;
+    }
+
     /** Where the services come from, one line each. */
     List<String> summary() {
         return services.summary();

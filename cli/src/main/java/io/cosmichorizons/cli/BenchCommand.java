@@ -1,6 +1,7 @@
 package io.cosmichorizons.cli;
 
 import io.cosmichorizons.bench.BenchRunner;
+import io.cosmichorizons.pipeline.InProcessFlink;
 import io.cosmichorizons.pipeline.config.Settings;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -72,6 +73,12 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--soak-jobs", paramLabel = "N", description = "Soak: distinct jobs (default 1000000; 10000 with --quick)")
     Integer soakJobs;
 
+    @Option(names = "--soak-managed-memory-per-slot", paramLabel = "MB", defaultValue = "2048",
+            description = "Soak: managed memory of each slot of the soak's MiniCluster, RocksDB's block cache and write "
+                    + "buffers, sized for a million jobs' state (the other phases get a slot's share of a TaskManager of "
+                    + "flink-conf/config.yaml, " + InProcessFlink.MANAGED_MEMORY_PER_SLOT_MB + " MB; default ${DEFAULT-VALUE})")
+    int soakManagedMemoryPerSlot;
+
     @Option(names = "--phases", paramLabel = "LIST",
             description = "Phases to run, comma-separated, of e2e,baseline,latency,soak,jmh (default: all)")
     String phases;
@@ -122,7 +129,8 @@ public final class BenchCommand implements Callable<Integer> {
                 out, dataDir,
                 external.bootstrapServers, // null: KAFKA_BOOTSTRAP_SERVERS, else embedded
                 external.jdbcUrl, // null: JDBC_URL, else embedded
-                keep, jfr, rocksDb(stateBackend));
+                keep, jfr, rocksDb(stateBackend),
+                soakManagedMemoryPerSlot);
         System.out.println("bin/horizons bench" + (quick ? " --quick" : "") + ": phases " + options.phases()
                 + "; output " + out.toAbsolutePath().normalize());
         new BenchRunner(options, System.out::println).run();

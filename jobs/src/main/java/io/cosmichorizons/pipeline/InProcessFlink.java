@@ -45,12 +45,24 @@ public final class InProcessFlink implements AutoCloseable {
      * @param slots task slots of the one TaskManager
      */
     public static InProcessFlink start(int restPort, Path checkpointDir, int slots) throws Exception {
+        return start(restPort, checkpointDir, slots, MANAGED_MEMORY_PER_SLOT_MB);
+    }
+
+    /**
+     * Starts a MiniCluster whose slots each get {@code managedMemoryPerSlotMb} of managed memory (RocksDB's block cache
+     * and write buffers): a TaskManager sized for larger state.
+     */
+    public static InProcessFlink start(int restPort, Path checkpointDir, int slots, int managedMemoryPerSlotMb)
+            throws Exception {
+        if (managedMemoryPerSlotMb < 16) {
+            throw new IllegalArgumentException("managed memory per slot must be at least 16 MB, not " + managedMemoryPerSlotMb);
+        }
         Configuration conf = new Configuration();
         conf.set(RestOptions.PORT, restPort);
         conf.set(RestOptions.BIND_ADDRESS, "127.0.0.1");
         conf.set(RestOptions.ADDRESS, "localhost");
         // RocksDB's block cache and write buffers come out of managed memory, split evenly over the slots.
-        conf.set(TaskManagerOptions.MANAGED_MEMORY_SIZE, MemorySize.ofMebiBytes(MANAGED_MEMORY_PER_SLOT_MB * slots));
+        conf.set(TaskManagerOptions.MANAGED_MEMORY_SIZE, MemorySize.ofMebiBytes((long) managedMemoryPerSlotMb * slots));
         conf.set(TaskManagerOptions.NETWORK_MEMORY_MIN, MemorySize.ofMebiBytes(128));
         conf.set(TaskManagerOptions.NETWORK_MEMORY_MAX, MemorySize.ofMebiBytes(128));
         conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpointDir.toUri().toString());
