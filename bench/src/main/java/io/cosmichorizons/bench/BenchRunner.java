@@ -109,7 +109,8 @@ public final class BenchRunner {
                 }
                 if (o.phases().contains("soak")) {
                     // A TaskManager sized for the soak's state: a million jobs' RocksDB state does not fit the block
-                    // cache of the cluster's default share, and every miss is a read from disk (profiling section).
+                    // cache of the cluster's default share, and every miss reads and decompresses a block of the SST
+                    // files (profiling section, Fix 12).
                     try (InProcessFlink flink = InProcessFlink.start(0, data.resolve("soak-checkpoints"), slots,
                             o.soakManagedMemoryPerSlotMb())) {
                         log.accept("\nFlink MiniCluster for the soak: " + flink.restUrl() + " (" + slots + " slots, "

@@ -53,7 +53,9 @@ import org.apache.flink.util.OutputTag;
  * value. A sample then reads and writes only its window, not every sample still waiting for the watermark: while the
  * pipeline catches up on a backlog the watermark trails the samples, and a single value holding all open windows made
  * each sample cost as much as the job's whole backlog (half of the metrics job's CPU on RocksDB, see the benchmarks'
- * profiling section). Each window has its own timer, so windows fire in order and one at a time.
+ * profiling section). Each window has its own timer, so windows fire in order and one at a time. The value lists the
+ * open windows' starts, so that a summary or a clean-up reads them by key: iterating the map is a RocksDB seek, which
+ * late in a long run steps over the tombstones of every window and job already gone.
  */
 public class JobMetricsTracker extends KeyedCoProcessFunction<String, JobStatus, InputEnvelope, MetricsAggregate> {
     private static final long serialVersionUID = 1L;
