@@ -198,10 +198,10 @@ public class JobMetricsTracker extends KeyedCoProcessFunction<String, JobStatus,
             return;
         }
         String jobId = ctx.getCurrentKey();
-        // Every window has its own timer and timers fire in order, so only the window ending now can be due.
+        // Every window has its own timer and timers fire in order, so only the window ending now can be due; an open
+        // window starting at dueStart is one that ends now.
         long dueStart = timestamp - windowMillis + 1;
-        MetricsWindow w = (timestamp + 1) % windowMillis == 0 && s.getOpenWindowStarts().contains(dueStart)
-                ? openWindows.get(dueStart) : null;
+        MetricsWindow w = s.getOpenWindowStarts().contains(dueStart) ? openWindows.get(dueStart) : null;
         if (w != null) {
             openWindows.remove(dueStart);
             s.getOpenWindowStarts().remove(Long.valueOf(dueStart));
